@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"tumorseg/internal/atomicio"
+	"tumorseg/internal/metrics"
+	"tumorseg/internal/train"
+)
+
+func evaluateCommand() *cobra.Command {
+	var run, data, split, out, backend string
+	var batch int
+	cmd := &cobra.Command{
+		Use:   "evaluate --run RUN --data CACHE --split NAME",
+		Short: "Score a trained network on a prepared split",
+		Long: "evaluate runs the best weights of RUN over every image of a split and writes\n" +
+			"Dice (mean per image and pooled), IoU, precision, recall, F1, pixel accuracy\n" +
+			"and the confusion matrix as JSON (default RUN/eval_<split>.json).",
+		Example: "  tumorseg evaluate --run runs/unet --data cache/seed --split valid",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if run == "" || data == "" || split == "" {
+				return fmt.Errorf("evaluate needs --run, --data and --split")
+			}
+			m, err := train.Load(run, backend)
+			if err != nil {
+				return err
+			}
+			s, err := m.Evaluate(data, split, batch)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(run, "eval_"+split+".json")
+			}
+			js, err := json.MarshalIndent(evalReport{Run: run, Model: m.Name, Data: data,
+				Split: split, Epoch: m.Epoch, Summary: s}, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := atomicio.WriteBytes(out, append(js, '\n')); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s on %s/%s: %d images (%d with an empty mask, %d of them predicted empty)\n",
+				m.Name, data, split, s.Images, s.EmptyMaskImages, s.EmptyMaskCorrect)
+			fmt.Fprintf(w, "dice_mean %.4f  dice_pooled %.4f  iou %.4f  precision %.4f  "+
+				"recall %.4f  pixel_accuracy %.4f\n", s.DiceMean, s.DicePooled, s.IoU,
+				s.Precision, s.Recall, s.PixelAccuracy)
+			fmt.Fprintf(w, "written: %s\n", out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&run, "run", "", "run folder (from tumorseg train)")
+	f.StringVar(&data, "data", "", "prepared cache folder")
+	f.StringVar(&split, "split", "", "split to score, e.g. valid or test")
+	f.StringVar(&out, "out", "", "JSON file to write (default RUN/eval_<split>.json)")
+	f.StringVar(&backend, "backend", "", "compute backend (default: the run's)")
+	f.IntVar(&batch, "batch", 8, "images per forward pass")
+	return cmd
+}
+
+// evalReport is the JSON that evaluate writes: where the scores come from,
+// then the metrics' summary.
+type evalReport struct {
+	Run   string `json:"run"`
+	Model string `json:"model"`
+	Data  string `json:"data"`
+	Split string `json:"split"`
+	Epoch int    `json:"epoch"`
+	metrics.Summary
+}

@@ -1,0 +1,155 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// gradCheck builds a one-layer graph with build, runs it on a random input,
+// and compares the gradients of L = Σ out·r (r random) with respect to the
+// input and every trainable parameter against central finite differences.
+func gradCheck(t *testing.T, n, h, w, c int, build func(g *Graph, x *Node) *Node) {
+	t.Helper()
+	g := NewGraph(c, 1)
+	g.SetOutput(build(g, g.Input()))
+	rng := rand.New(rand.NewPCG(2, 3))
+	x := NewTensor(n, h, w, c)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	out, err := g.Forward(x, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewTensor(out.N, out.H, out.W, out.C)
+	for i := range r.Data {
+		r.Data[i] = float32(rng.NormFloat64())
+	}
+	loss := func() float64 {
+		o, err := g.Forward(x, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := 0.0
+		for i, v := range o.Data {
+			s += float64(v) * float64(r.Data[i])
+		}
+		return s
+	}
+	g.ZeroGrad()
+	loss()
+	if err := g.Backward(r); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, data, analytic []float32) {
+		const h = 1e-2
+		worst, scale := 0.0, 1e-3
+		for _, v := range analytic {
+			scale = max(scale, math.Abs(float64(v)))
+		}
+		idx := rng.Perm(len(data))
+		for _, i := range idx[:min(len(idx), 40)] {
+			old := data[i]
+			data[i] = old + h
+			lp := loss()
+			data[i] = old - h
+			lm := loss()
+			data[i] = old
+			num := (lp - lm) / (2 * h)
+			worst = max(worst, math.Abs(num-float64(analytic[i]))/scale)
+		}
+		if worst > 2e-2 {
+			t.Errorf("%s: worst gradient error %.3g of the largest gradient", what, worst)
+		}
+	}
+	check("input", x.Data, append([]float32(nil), g.InputGrad().Data...))
+	for _, p := range g.Params() {
+		if p.Trainable() {
+			check(p.Name, p.Data, append([]float32(nil), p.Grad...))
+		}
+	}
+}
+
+func TestConvGradients(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    int
+		s    ConvSpec
+	}{
+		{"3x3 pad 1 bias", 3, ConvSpec{Out: 4, Kernel: 3, Pad: 1, Bias: true}},
+		{"1x1", 5, ConvSpec{Out: 2, Kernel: 1}},
+		{"stride 2", 2, ConvSpec{Out: 3, Kernel: 3, Stride: 2, Pad: 1}},
+		{"dilation 2", 2, ConvSpec{Out: 2, Kernel: 3, Pad: 2, Dilation: 2}},
+		{"groups 2", 4, ConvSpec{Out: 6, Kernel: 3, Pad: 1, Groups: 2, Bias: true}},
+		{"7x7 stride 2 pad 3", 1, ConvSpec{Out: 2, Kernel: 7, Stride: 2, Pad: 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gradCheck(t, 2, 6, 5, tc.c, func(g *Graph, x *Node) *Node {
+				return g.Conv("conv", x, tc.s)
+			})
+		})
+	}
+}
+
+func TestConvTransposeGradients(t *testing.T) {
+	gradCheck(t, 2, 3, 4, 3, func(g *Graph, x *Node) *Node {
+		return g.ConvTranspose2x2("up", x, 2)
+	})
+}
+
+func TestBatchNormGradients(t *testing.T) {
+	gradCheck(t, 3, 4, 3, 2, func(g *Graph, x *Node) *Node { return g.BatchNorm("bn", x) })
+}
+
+func TestReLUGradients(t *testing.T) {
+	gradCheck(t, 2, 4, 4, 3, func(g *Graph, x *Node) *Node { return g.ReLU("relu", x) })
+}
+
+func TestMaxPoolGradients(t *testing.T) {
+	gradCheck(t, 2, 4, 6, 3, func(g *Graph, x *Node) *Node { return g.MaxPool2("pool", x) })
+}
+
+func TestConcatGradients(t *testing.T) {
+	gradCheck(t, 2, 3, 3, 2, func(g *Graph, x *Node) *Node {
+		a := g.Conv("a", x, ConvSpec{Out: 3, Kernel: 1, Bias: true})
+		return g.Concat("cat", a, x)
+	})
+}
+
+func TestSharedInputGradientsAdd(t *testing.T) {
+	// x feeds two convolutions whose outputs are joined: its gradient is
+	// the sum of both paths.
+	gradCheck(t, 1, 4, 4, 2, func(g *Graph, x *Node) *Node {
+		a := g.Conv("a", x, ConvSpec{Out: 2, Kernel: 3, Pad: 1})
+		b := g.Conv("b", x, ConvSpec{Out: 1, Kernel: 1})
+		return g.Concat("cat", a, b)
+	})
+}
+
+func TestDiceLossGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	z := make([]float32, 50)
+	y := make([]float32, 50)
+	for i := range z {
+		z[i] = float32(rng.NormFloat64() * 2)
+		if rng.IntN(3) == 0 {
+			y[i] = 1
+		}
+	}
+	d := make([]float32, 50)
+	DiceLoss(z, y, d)
+	scratch := make([]float32, 50)
+	for i := range z {
+		const h = 1e-2
+		old := z[i]
+		z[i] = old + h
+		lp := DiceLoss(z, y, scratch)
+		z[i] = old - h
+		lm := DiceLoss(z, y, scratch)
+		z[i] = old
+		if num := (lp - lm) / (2 * h); math.Abs(num-float64(d[i])) > 1e-4 {
+			t.Errorf("logit %d: analytic %g, numeric %g", i, d[i], num)
+		}
+	}
+}

@@ -1,0 +1,259 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Param is a named parameter array: trainable weights with their gradient,
+// or a buffer such as batch norm's running statistics (Grad nil).
+type Param struct {
+	Name  string
+	Shape []int
+	Data  []float32
+	Grad  []float32 // nil for buffers, which the optimizer skips
+}
+
+// Trainable reports whether the optimizer updates p.
+func (p *Param) Trainable() bool { return p.Grad != nil }
+
+func newParam(name string, trainable bool, shape ...int) *Param {
+	n := 1
+	for _, s := range shape {
+		n *= s
+	}
+	p := &Param{Name: name, Shape: shape, Data: make([]float32, n)}
+	if trainable {
+		p.Grad = make([]float32, n)
+	}
+	return p
+}
+
+// op is one layer of a graph. Forward overwrites out; backward adds the
+// input gradients into din (an entry is nil where that input needs none)
+// and adds the parameter gradients into the parameters' Grad.
+type op interface {
+	kind() string
+	channels(in []int) int
+	size(h, w int) (int, int)
+	plan(in []*Tensor, out *Tensor, train bool) error
+	forward(b Backend, in []*Tensor, out *Tensor, train bool)
+	backward(b Backend, in []*Tensor, out, dout *Tensor, din []*Tensor)
+	params() []*Param
+}
+
+// Node is a value in a graph: the output of one layer.
+type Node struct {
+	name string
+	op   op
+	in   []*Node
+	c    int
+	out  *Tensor
+	grad *Tensor
+}
+
+// Channels returns the number of channels of the node's output.
+func (n *Node) Channels() int { return n.c }
+
+// Graph is a static network: layers added in order by its builder methods,
+// planned once per input shape and then run forward and backward without
+// further allocation in the graph itself.
+type Graph struct {
+	nodes   []*Node
+	input   *Node
+	output  *Node
+	rng     *rand.Rand
+	backend Backend
+	names   map[string]bool
+
+	planned    [3]int // n, h, w of the current plan
+	plannedFor bool   // whether the plan holds gradients
+}
+
+// NewGraph returns an empty graph whose parameters are initialized from
+// seed, with a single input of c channels.
+func NewGraph(c int, seed uint64) *Graph {
+	g := &Graph{rng: rand.New(rand.NewPCG(seed, 0x7475_6d6f_7273_6567)),
+		names: map[string]bool{}}
+	g.input = &Node{name: "input", op: inputOp{c}, c: c}
+	g.nodes = append(g.nodes, g.input)
+	return g
+}
+
+// Input returns the graph's input node.
+func (g *Graph) Input() *Node { return g.input }
+
+// SetOutput marks n as the graph's output.
+func (g *Graph) SetOutput(n *Node) { g.output = n }
+
+// SetBackend selects the backend that runs the graph.
+func (g *Graph) SetBackend(b Backend) { g.backend = b; g.planned = [3]int{} }
+
+// Backend returns the backend that runs the graph, the reference backend
+// unless SetBackend chose another.
+func (g *Graph) Backend() Backend {
+	if g.backend == nil {
+		g.backend = NewRef(0)
+	}
+	return g.backend
+}
+
+func (g *Graph) add(name string, o op, in ...*Node) *Node {
+	if g.names[name] {
+		panic(fmt.Sprintf("nn: layer name %q used twice", name))
+	}
+	g.names[name] = true
+	cs := make([]int, len(in))
+	for i, n := range in {
+		cs[i] = n.c
+	}
+	n := &Node{name: name, op: o, in: in, c: o.channels(cs)}
+	g.nodes = append(g.nodes, n)
+	g.planned = [3]int{}
+	return n
+}
+
+// Params returns every parameter and buffer of the graph in layer order.
+func (g *Graph) Params() []*Param {
+	var ps []*Param
+	for _, n := range g.nodes {
+		ps = append(ps, n.op.params()...)
+	}
+	return ps
+}
+
+// Plan allocates every activation (and, when train is set, every gradient)
+// for an input of shape (n,h,w,C). Forward calls it when the shape changes;
+// calling it again with the same shape does nothing.
+func (g *Graph) Plan(n, h, w int, train bool) error {
+	if g.output == nil {
+		return fmt.Errorf("nn: graph has no output")
+	}
+	if g.planned == [3]int{n, h, w} && (g.plannedFor || !train) {
+		return nil
+	}
+	sizes := map[*Node][2]int{}
+	for _, nd := range g.nodes {
+		oh, ow := h, w
+		if len(nd.in) > 0 {
+			s := sizes[nd.in[0]]
+			oh, ow = nd.op.size(s[0], s[1])
+			for _, other := range nd.in[1:] {
+				if sizes[other] != s {
+					return fmt.Errorf("nn: layer %s joins inputs of size %v and %v",
+						nd.name, s, sizes[other])
+				}
+			}
+		}
+		if oh <= 0 || ow <= 0 {
+			return fmt.Errorf("nn: layer %s: input %dx%d is too small", nd.name, h, w)
+		}
+		sizes[nd] = [2]int{oh, ow}
+		nd.out = NewTensor(n, oh, ow, nd.c)
+		nd.grad = nil
+		if train {
+			nd.grad = NewTensor(n, oh, ow, nd.c)
+		}
+		ins := make([]*Tensor, len(nd.in))
+		for i, x := range nd.in {
+			ins[i] = x.out
+		}
+		if err := nd.op.plan(ins, nd.out, train); err != nil {
+			return fmt.Errorf("nn: layer %s: %w", nd.name, err)
+		}
+	}
+	g.planned, g.plannedFor = [3]int{n, h, w}, train
+	return nil
+}
+
+// Forward runs the graph on x (N,H,W,C) and returns the output tensor, which
+// the graph owns and overwrites on the next call. train selects batch
+// statistics in batch norm and keeps what Backward needs.
+func (g *Graph) Forward(x *Tensor, train bool) (*Tensor, error) {
+	if x.C != g.input.c {
+		return nil, fmt.Errorf("nn: input has %d channels, graph wants %d", x.C, g.input.c)
+	}
+	if err := g.Plan(x.N, x.H, x.W, train); err != nil {
+		return nil, err
+	}
+	b := g.Backend()
+	copy(g.input.out.Data, x.Data)
+	ins := make([]*Tensor, 0, 4)
+	for _, nd := range g.nodes[1:] {
+		ins = ins[:0]
+		for _, i := range nd.in {
+			ins = append(ins, i.out)
+		}
+		nd.op.forward(b, ins, nd.out, train)
+	}
+	return g.output.out, nil
+}
+
+// Backward propagates dout, the gradient of the loss with respect to the
+// last Forward's output, through the graph and adds the parameter gradients
+// into each Param's Grad. Forward must have run with train set.
+func (g *Graph) Backward(dout *Tensor) error {
+	if !g.plannedFor || g.output.grad == nil {
+		return fmt.Errorf("nn: Backward needs a training Forward first")
+	}
+	if dout.Len() != g.output.out.Len() {
+		return fmt.Errorf("nn: output gradient %s does not match output %s",
+			dout.Shape(), g.output.out.Shape())
+	}
+	for _, nd := range g.nodes {
+		nd.grad.Zero()
+	}
+	copy(g.output.grad.Data, dout.Data)
+	b := g.Backend()
+	for i := len(g.nodes) - 1; i > 0; i-- {
+		nd := g.nodes[i]
+		ins := make([]*Tensor, len(nd.in))
+		dins := make([]*Tensor, len(nd.in))
+		for j, x := range nd.in {
+			ins[j], dins[j] = x.out, x.grad
+		}
+		nd.op.backward(b, ins, nd.out, nd.grad, dins)
+	}
+	return nil
+}
+
+// InputGrad returns the gradient with respect to the input from the last
+// Backward, (N,H,W,C); the graph owns it.
+func (g *Graph) InputGrad() *Tensor { return g.input.grad }
+
+// ZeroGrad clears every parameter gradient.
+func (g *Graph) ZeroGrad() {
+	for _, p := range g.Params() {
+		clear(p.Grad)
+	}
+}
+
+// NumParams returns the number of trainable parameters.
+func (g *Graph) NumParams() int {
+	n := 0
+	for _, p := range g.Params() {
+		if p.Trainable() {
+			n += len(p.Data)
+		}
+	}
+	return n
+}
+
+// inputOp is the graph's input placeholder.
+type inputOp struct{ c int }
+
+func (inputOp) kind() string                                             { return "input" }
+func (o inputOp) channels([]int) int                                     { return o.c }
+func (inputOp) size(h, w int) (int, int)                                 { return h, w }
+func (inputOp) plan([]*Tensor, *Tensor, bool) error                      { return nil }
+func (inputOp) forward(Backend, []*Tensor, *Tensor, bool)                {}
+func (inputOp) backward(Backend, []*Tensor, *Tensor, *Tensor, []*Tensor) {}
+func (inputOp) params() []*Param                                         { return nil }
+
+// grad returns t's data, or nil for a nil tensor.
+func grad(t *Tensor) []float32 {
+	if t == nil {
+		return nil
+	}
+	return t.Data
+}
