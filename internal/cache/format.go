@@ -122,8 +122,11 @@ func decodeHeader(b []byte, fileLen int64) (header, string) {
 	case h.dataOffset != dataOffset:
 		return h, fmt.Sprintf("records start at %d, want %d", h.dataOffset, dataOffset)
 	case h.count > uint64(fileLen)/h.recordBytes ||
-		h.indexOffset != dataOffset+h.count*h.recordBytes:
+		dataOffset+h.count*h.recordBytes > uint64(fileLen):
 		return h, fmt.Sprintf("truncated: %d records do not fit in %d bytes", h.count, fileLen)
+	case h.indexOffset != dataOffset+h.count*h.recordBytes:
+		return h, fmt.Sprintf("case index at %d, want %d", h.indexOffset,
+			dataOffset+h.count*h.recordBytes)
 	case h.indexLength > uint64(fileLen) || h.indexOffset+h.indexLength != uint64(fileLen):
 		return h, fmt.Sprintf("truncated: file is %d bytes, header says %d",
 			fileLen, h.indexOffset+h.indexLength)

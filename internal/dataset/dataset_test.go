@@ -137,8 +137,9 @@ func TestLoadSplitProblems(t *testing.T) {
 			wantImage: "train/a.jpg",
 		},
 		{
-			name:    "annotation of an image that does not exist",
-			json:    oneBadImage("", `{"id": 12, "image_id": 99, "segmentation": [[0,0, 2,0, 2,2]]}`),
+			name: "annotation of an image that does not exist",
+			json: oneBadImage("",
+				`{"id": 12, "image_id": 99, "segmentation": [[0,0, 2,0, 2,2]]}`),
 			wantErr: file + "annotation 12: image_id 99 does not exist",
 		},
 		{

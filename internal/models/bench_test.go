@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"os"
 	"testing"
 
 	"tumorseg/internal/nn"
@@ -19,6 +20,11 @@ func BenchmarkUNetTrainStep(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				be, err := nn.NewBackend(benchBackend())
+				if err != nil {
+					b.Fatal(err)
+				}
+				g.SetBackend(be)
 				x := nn.NewTensor(tc.batch, tc.size, tc.size, 1)
 				y := make([]float32, x.Len())
 				for i := range x.Data {
@@ -42,4 +48,13 @@ func BenchmarkUNetTrainStep(b *testing.B) {
 				}
 			})
 	}
+}
+
+// benchBackend is the backend the benchmarks run on: $TUMORSEG_BACKEND, or
+// the fastest one built in.
+func benchBackend() string {
+	if b := os.Getenv("TUMORSEG_BACKEND"); b != "" {
+		return b
+	}
+	return nn.DefaultBackend()
 }

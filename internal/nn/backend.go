@@ -60,13 +60,15 @@ type Backend interface {
 
 	// BatchNormTrain normalizes x per channel over (N,H,W) with the batch's
 	// mean and biased variance, y = gamma*(x-mean)/sqrt(var+eps) + beta,
-	// and stores mean and 1/sqrt(var+eps) in mean and invStd (length C).
-	BatchNormTrain(x *Tensor, gamma, beta []float32, eps float32, y *Tensor, mean, invStd []float32)
+	// and stores them in mean and variance (length C).
+	BatchNormTrain(x *Tensor, gamma, beta []float32, eps float32, y *Tensor,
+		mean, variance []float32)
 	// BatchNormInfer normalizes x with given running statistics.
 	BatchNormInfer(x *Tensor, gamma, beta, mean, variance []float32, eps float32, y *Tensor)
 	// BatchNormBackward adds the gradients with respect to x, gamma and beta,
-	// given the mean and invStd that BatchNormTrain stored.
-	BatchNormBackward(x, dy *Tensor, gamma, mean, invStd []float32, dx, dgamma, dbeta []float32)
+	// given the mean and variance that BatchNormTrain stored.
+	BatchNormBackward(x, dy *Tensor, gamma, mean, variance []float32, eps float32,
+		dx, dgamma, dbeta []float32)
 
 	// ReLU computes y = max(x, 0) elementwise.
 	ReLU(x, y []float32)

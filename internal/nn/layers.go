@@ -8,7 +8,7 @@ type batchNormOp struct {
 	c               int
 	gamma, beta     *Param
 	runMean, runVar *Param
-	mean, invStd    []float32
+	mean, variance  []float32 // batch statistics of the last training forward
 	eps, momentum   float32
 }
 
@@ -18,7 +18,7 @@ func (g *Graph) BatchNorm(name string, x *Node) *Node {
 		gamma: newParam(name+".weight", true, x.c), beta: newParam(name+".bias", true, x.c),
 		runMean: newParam(name+".running_mean", false, x.c),
 		runVar:  newParam(name+".running_var", false, x.c),
-		mean:    make([]float32, x.c), invStd: make([]float32, x.c)}
+		mean:    make([]float32, x.c), variance: make([]float32, x.c)}
 	for i := range o.gamma.Data {
 		o.gamma.Data[i], o.runVar.Data[i] = 1, 1
 	}
@@ -39,18 +39,17 @@ func (o *batchNormOp) forward(b Backend, in []*Tensor, out *Tensor, train bool) 
 		b.BatchNormInfer(x, o.gamma.Data, o.beta.Data, o.runMean.Data, o.runVar.Data, o.eps, out)
 		return
 	}
-	b.BatchNormTrain(x, o.gamma.Data, o.beta.Data, o.eps, out, o.mean, o.invStd)
+	b.BatchNormTrain(x, o.gamma.Data, o.beta.Data, o.eps, out, o.mean, o.variance)
 	m := float32(x.N * x.H * x.W)
 	unbias := m / max(m-1, 1)
 	for c := range o.c {
-		v := 1/(o.invStd[c]*o.invStd[c]) - o.eps
 		o.runMean.Data[c] = (1-o.momentum)*o.runMean.Data[c] + o.momentum*o.mean[c]
-		o.runVar.Data[c] = (1-o.momentum)*o.runVar.Data[c] + o.momentum*v*unbias
+		o.runVar.Data[c] = (1-o.momentum)*o.runVar.Data[c] + o.momentum*o.variance[c]*unbias
 	}
 }
 
 func (o *batchNormOp) backward(b Backend, in []*Tensor, _, dout *Tensor, din []*Tensor) {
-	b.BatchNormBackward(in[0], dout, o.gamma.Data, o.mean, o.invStd, grad(din[0]),
+	b.BatchNormBackward(in[0], dout, o.gamma.Data, o.mean, o.variance, o.eps, grad(din[0]),
 		o.gamma.Grad, o.beta.Grad)
 }
 

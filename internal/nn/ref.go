@@ -288,6 +288,13 @@ func (r *Ref) ConvTranspose2x2(x *Tensor, w, bias []float32, y *Tensor) {
 	m, o := x.N*x.H*x.W, y.C
 	z := r.buf(0, m*4*o)
 	r.blas.Sgemm(blas.NoTrans, blas.NoTrans, m, 4*o, x.C, 1, x.Data, x.C, w, 4*o, 0, z, 4*o)
+	r.scatter2x2(x, z, bias, y)
+}
+
+// scatter2x2 writes z (N*H*W, 2*2*O), the 2x2 cells of every input pixel,
+// plus bias into y (N,2H,2W,O).
+func (r *Ref) scatter2x2(x *Tensor, z, bias []float32, y *Tensor) {
+	o := y.C
 	r.parallel(x.N*x.H, func(_, row int) {
 		n, i := row/x.H, row%x.H
 		for j := range x.W {
@@ -305,10 +312,10 @@ func (r *Ref) ConvTranspose2x2(x *Tensor, w, bias []float32, y *Tensor) {
 	})
 }
 
-// ConvTranspose2x2Backward implements Backend.
-func (r *Ref) ConvTranspose2x2Backward(x *Tensor, w []float32, dy *Tensor, dx, dw, db []float32) {
-	m, o := x.N*x.H*x.W, dy.C
-	dz := r.buf(0, m*4*o)
+// gather2x2 is the inverse of scatter2x2 without the bias: it reads
+// dy (N,2H,2W,O) into dz (N*H*W, 2*2*O) and adds the bias gradient to db.
+func (r *Ref) gather2x2(x *Tensor, dy *Tensor, dz, db []float32) {
+	o := dy.C
 	r.parallel(x.N*x.H, func(_, row int) {
 		n, i := row/x.H, row%x.H
 		for j := range x.W {
@@ -320,15 +327,22 @@ func (r *Ref) ConvTranspose2x2Backward(x *Tensor, w []float32, dy *Tensor, dx, d
 			}
 		}
 	})
-	if dx != nil {
-		r.blas.Sgemm(blas.NoTrans, blas.Trans, m, x.C, 4*o, 1, dz, 4*o, w, 4*o, 1, dx, x.C)
-	}
-	r.blas.Sgemm(blas.Trans, blas.NoTrans, x.C, 4*o, m, 1, x.Data, x.C, dz, 4*o, 1, dw, 4*o)
-	for p := range 4 * m {
+	for p := range 4 * x.N * x.H * x.W {
 		for c, v := range dz[p*o : (p+1)*o] {
 			db[c] += v
 		}
 	}
+}
+
+// ConvTranspose2x2Backward implements Backend.
+func (r *Ref) ConvTranspose2x2Backward(x *Tensor, w []float32, dy *Tensor, dx, dw, db []float32) {
+	m, o := x.N*x.H*x.W, dy.C
+	dz := r.buf(0, m*4*o)
+	r.gather2x2(x, dy, dz, db)
+	if dx != nil {
+		r.blas.Sgemm(blas.NoTrans, blas.Trans, m, x.C, 4*o, 1, dz, 4*o, w, 4*o, 1, dx, x.C)
+	}
+	r.blas.Sgemm(blas.Trans, blas.NoTrans, x.C, 4*o, m, 1, x.Data, x.C, dz, 4*o, 1, dw, 4*o)
 }
 
 // pixelParts splits p pixels into at most 8*workers equal bands, a fixed
@@ -360,7 +374,7 @@ func (r *Ref) channelSums(p, c int, f func(i, c int) float64) []float64 {
 
 // BatchNormTrain implements Backend.
 func (r *Ref) BatchNormTrain(x *Tensor, gamma, beta []float32, eps float32, y *Tensor,
-	mean, invStd []float32) {
+	mean, variance []float32) {
 	p, c := x.N*x.H*x.W, x.C
 	sum := r.channelSums(p, c, func(i, ch int) float64 { return float64(x.Data[i*c+ch]) })
 	mu := make([]float64, c)
@@ -373,9 +387,9 @@ func (r *Ref) BatchNormTrain(x *Tensor, gamma, beta []float32, eps float32, y *T
 	})
 	for ch := range c {
 		mean[ch] = float32(mu[ch])
-		invStd[ch] = float32(1 / math.Sqrt(sq[ch]/float64(p)+float64(eps)))
+		variance[ch] = float32(sq[ch] / float64(p))
 	}
-	r.bnApply(x, gamma, beta, mean, invStd, y)
+	r.bnApply(x, gamma, beta, mean, invStdOf(variance, eps), y)
 }
 
 // bnApply computes y = gamma*(x-mean)*invStd + beta.
@@ -400,19 +414,25 @@ func (r *Ref) bnApply(x *Tensor, gamma, beta, mean, invStd []float32, y *Tensor)
 // BatchNormInfer implements Backend.
 func (r *Ref) BatchNormInfer(x *Tensor, gamma, beta, mean, variance []float32, eps float32,
 	y *Tensor) {
-	invStd := make([]float32, x.C)
-	for ch := range invStd {
-		invStd[ch] = float32(1 / math.Sqrt(float64(variance[ch])+float64(eps)))
+	r.bnApply(x, gamma, beta, mean, invStdOf(variance, eps), y)
+}
+
+// invStdOf returns 1/sqrt(variance+eps) per channel.
+func invStdOf(variance []float32, eps float32) []float32 {
+	s := make([]float32, len(variance))
+	for c, v := range variance {
+		s[c] = float32(1 / math.Sqrt(float64(v)+float64(eps)))
 	}
-	r.bnApply(x, gamma, beta, mean, invStd, y)
+	return s
 }
 
 // BatchNormBackward implements Backend. With xh = (x-mean)*invStd and M
 // pixels per channel: dbeta = sum dy, dgamma = sum dy*xh and
 // dx = gamma*invStd/M * (M*dy - dbeta - xh*dgamma).
-func (r *Ref) BatchNormBackward(x, dy *Tensor, gamma, mean, invStd []float32,
+func (r *Ref) BatchNormBackward(x, dy *Tensor, gamma, mean, variance []float32, eps float32,
 	dx, dgamma, dbeta []float32) {
 	p, c := x.N*x.H*x.W, x.C
+	invStd := invStdOf(variance, eps)
 	sdy := r.channelSums(p, c, func(i, ch int) float64 { return float64(dy.Data[i*c+ch]) })
 	sdyx := r.channelSums(p, c, func(i, ch int) float64 {
 		xh := (x.Data[i*c+ch] - mean[ch]) * invStd[ch]

@@ -160,6 +160,11 @@ func checkDimensions(w, h int) string {
 
 // toGray converts m to one channel in [0,1]; the common layouts have a
 // direct path, everything else goes through 16-bit non-premultiplied RGB.
+//
+// TODO(lgg): LGG slices carry three MRI sequences (pre-contrast, FLAIR,
+// post-contrast) as colour channels; luminance mixes them, while their
+// masks were drawn on FLAIR alone. Taking the FLAIR channel needs an
+// option here and a way for the dataset to say which channel it is.
 func toGray(m image.Image) *Image {
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()

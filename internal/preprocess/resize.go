@@ -13,10 +13,10 @@ import "math"
 // and interpolates the four neighbours. This matches OpenCV's resize with
 // INTER_LINEAR on float images and PyTorch's interpolate with
 // mode="bilinear", align_corners=False, antialias=False, up to float
-// rounding. Resize panics if w or h is not positive.
+// rounding. Resize panics if w or h is not positive or img is empty.
 func Resize(img *Image, w, h int) *Image {
-	if w <= 0 || h <= 0 {
-		panic("preprocess: Resize to non-positive size")
+	if w <= 0 || h <= 0 || img.W <= 0 || img.H <= 0 || len(img.Pix) != img.W*img.H {
+		panic("preprocess: Resize of an empty image or to a non-positive size")
 	}
 	xs := linearTaps(img.W, w)
 	ys := linearTaps(img.H, h)
