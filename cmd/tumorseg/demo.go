@@ -119,7 +119,8 @@ func demoCommand() *cobra.Command {
 // testSplit returns the split to score in a demo: test when it was
 // prepared, else the validation split.
 func testSplit(cacheDir string) (string, error) {
-	if _, err := cache.Open(cacheDir, "test"); err == nil {
+	if s, err := cache.Open(cacheDir, "test"); err == nil {
+		s.Close()
 		return "test", nil
 	}
 	return cache.ValidationSplit(cacheDir)

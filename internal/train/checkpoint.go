@@ -47,7 +47,12 @@ type Header struct {
 // writeCheckpoint writes h, the graph's parameters and (if adam is not nil)
 // the optimizer's moments to path atomically.
 func writeCheckpoint(path string, h Header, params []*nn.Param, adam *nn.Adam) error {
-	h.FormatVersion = checkpointVersion
+	return writeCheckpointAs(path, h, params, adam, checkpointVersion)
+}
+
+// writeCheckpointAs writes a checkpoint that claims format version v.
+func writeCheckpointAs(path string, h Header, params []*nn.Param, adam *nn.Adam, v int) error {
+	h.FormatVersion = v
 	h.HasOptimizer = adam != nil
 	js, err := json.Marshal(h)
 	if err != nil {
@@ -57,7 +62,7 @@ func writeCheckpoint(path string, h Header, params []*nn.Param, adam *nn.Adam) e
 		bw := bufio.NewWriterSize(w, 1<<20)
 		bw.WriteString(checkpointMagic)
 		var n [8]byte
-		binary.LittleEndian.PutUint32(n[:4], checkpointVersion)
+		binary.LittleEndian.PutUint32(n[:4], uint32(v))
 		binary.LittleEndian.PutUint32(n[4:], uint32(len(js)))
 		bw.Write(n[:])
 		bw.Write(js)
@@ -82,14 +87,22 @@ func readHeader(path string) (*Header, *bufio.Reader, *os.File, error) {
 	}
 	br := bufio.NewReaderSize(f, 1<<20)
 	var head [16]byte
-	if _, err := io.ReadFull(br, head[:]); err != nil || string(head[:8]) != checkpointMagic {
+	if _, err := io.ReadFull(br, head[:8]); err != nil || string(head[:8]) != checkpointMagic {
 		f.Close()
 		return nil, nil, nil, fmt.Errorf("train: %s: not a tumorseg checkpoint", path)
+	}
+	if _, err := io.ReadFull(br, head[8:12]); err != nil {
+		f.Close()
+		return nil, nil, nil, fmt.Errorf("train: %s: truncated checkpoint", path)
 	}
 	if v := binary.LittleEndian.Uint32(head[8:]); v != checkpointVersion {
 		f.Close()
 		return nil, nil, nil, fmt.Errorf("train: %s: format version %d, this build reads %d: %w",
 			path, v, checkpointVersion, ErrCheckpointVersion)
+	}
+	if _, err := io.ReadFull(br, head[12:]); err != nil {
+		f.Close()
+		return nil, nil, nil, fmt.Errorf("train: %s: truncated checkpoint", path)
 	}
 	n := binary.LittleEndian.Uint32(head[12:])
 	if n > maxHeaderBytes {
