@@ -38,6 +38,12 @@ var registry = map[string]builder{
 	"unet": {Info{"unet", "UNet (Ronneberger et al. 2015): two 3x3 conv+BN+ReLU per level, " +
 		"2x2 max pooling down, 2x2 transposed convolution up, skip concatenation",
 		Options{Base: 16, Depth: 4}}, buildUNet},
+	"resnext50-unet": {Info{"resnext50-unet", "UNet decoder on a ResNeXt50 32x4d encoder " +
+		"(Xie et al. 2017): stem, 3-4-6-3 bottleneck blocks with 32-group 3x3 convolutions",
+		Options{Base: 16, Depth: 5}}, buildResNeXtUNet},
+	"resunet++": {Info{"resunet++", "ResUNet++ (Jha et al. 2019): residual units with " +
+		"squeeze-excitation, ASPP bridge, attention blocks, ASPP head",
+		Options{Base: 16, Depth: 3}}, buildResUNetPP},
 }
 
 // Names returns the names of the networks, sorted.

@@ -118,6 +118,17 @@ var agreementCases = []struct {
 		return g.ConvTranspose2x2("u", x, 6)
 	}},
 	{"batch norm", 4, 6, 6, 16, func(g *Graph, x *Node) *Node { return g.BatchNorm("b", x) }},
+	{"max pool 3x3 stride 2", 2, 9, 8, 3, func(g *Graph, x *Node) *Node {
+		return g.MaxPool("p", x, 3, 2, 1)
+	}},
+	{"squeeze excitation and attention gates", 2, 6, 6, 4, func(g *Graph, x *Node) *Node {
+		s := g.Sigmoid("s", g.Conv("fc", g.GlobalAvgPool("gap", x), ConvSpec{Out: 4, Kernel: 1}))
+		a := g.Conv("att", x, ConvSpec{Out: 1, Kernel: 1, Bias: true})
+		return g.Add("sum", g.Mul("m1", x, s), g.Mul("m2", x, a))
+	}},
+	{"upsample bilinear and nearest", 2, 4, 3, 2, func(g *Graph, x *Node) *Node {
+		return g.Add("sum", g.Upsample2x("b", x, true), g.Upsample2x("n", x, false))
+	}},
 	{"conv bn relu pool concat", 2, 8, 8, 3, func(g *Graph, x *Node) *Node {
 		a := g.ReLU("r", g.BatchNorm("b", g.Conv("c", x, ConvSpec{Out: 8, Kernel: 3, Pad: 1})))
 		p := g.MaxPool2("p", a)

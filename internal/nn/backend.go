@@ -75,13 +75,38 @@ type Backend interface {
 	// ReLUBackward adds dy where y > 0 to dx.
 	ReLUBackward(y, dy, dx []float32)
 
-	// MaxPool2 takes the maximum of each 2x2 window with stride 2; x is
-	// (N,H,W,C) with even H and W, y is (N,H/2,W/2,C). arg records, for each
-	// output element, the index in x of the maximum (the first on ties, in
-	// row-major window order, as PyTorch).
-	MaxPool2(x, y *Tensor, arg []int32)
-	// MaxPool2Backward adds dy to dx at the recorded positions.
-	MaxPool2Backward(dy []float32, arg []int32, dx []float32)
+	// MaxPool takes the maximum of each k×k window with stride s over x
+	// (N,H,W,C) padded by p on every side with -inf, giving y
+	// (N,(H+2p-k)/s+1,(W+2p-k)/s+1,C). arg records, for each output element,
+	// the index in x of the maximum (the first in row-major window order on
+	// ties, as PyTorch's MaxPool2d).
+	MaxPool(k, s, p int, x, y *Tensor, arg []int32)
+	// MaxPoolBackward adds dy to dx at the recorded positions.
+	MaxPoolBackward(dy []float32, arg []int32, dx []float32)
+
+	// Add computes y = a + b elementwise.
+	Add(a, b, y []float32)
+	// Mul computes y = a·b where b is a's shape, (N,1,1,C) or (N,H,W,1),
+	// broadcast over the missing axes.
+	Mul(a, b, y *Tensor)
+	// MulBackward adds dy·b to da and the sum over the broadcast axes of
+	// dy·a to db (either may be nil).
+	MulBackward(a, b, dy *Tensor, da, db []float32)
+	// Sigmoid computes y = 1/(1+exp(-x)) elementwise.
+	Sigmoid(x, y []float32)
+	// SigmoidBackward adds dy·y·(1-y) to dx.
+	SigmoidBackward(y, dy, dx []float32)
+	// GlobalAvgPool averages x (N,H,W,C) over H and W into y (N,1,1,C).
+	GlobalAvgPool(x, y *Tensor)
+	// GlobalAvgPoolBackward adds dy/(H·W) to every pixel of dx.
+	GlobalAvgPoolBackward(dy *Tensor, dx *Tensor)
+	// Upsample2x doubles the height and width of x (N,H,W,C) into y
+	// (N,2H,2W,C), by nearest neighbour or bilinear interpolation with
+	// half-pixel centres (PyTorch's Upsample(scale_factor=2) with
+	// align_corners=False).
+	Upsample2x(bilinear bool, x, y *Tensor)
+	// Upsample2xBackward adds the adjoint of Upsample2x applied to dy to dx.
+	Upsample2xBackward(bilinear bool, dy, dx *Tensor)
 
 	// Concat writes a (N,H,W,Ca) and b (N,H,W,Cb) side by side into
 	// y (N,H,W,Ca+Cb).

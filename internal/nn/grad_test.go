@@ -153,3 +153,38 @@ func TestDiceLossGradient(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxPool3x3Stride2Gradients(t *testing.T) {
+	gradCheck(t, 2, 7, 6, 2, func(g *Graph, x *Node) *Node { return g.MaxPool("pool", x, 3, 2, 1) })
+}
+
+func TestAddMulGradients(t *testing.T) {
+	gradCheck(t, 2, 4, 4, 3, func(g *Graph, x *Node) *Node {
+		a := g.Conv("a", x, ConvSpec{Out: 3, Kernel: 1, Bias: true})
+		return g.Mul("mul", g.Add("add", a, x), a)
+	})
+}
+
+func TestChannelGateGradients(t *testing.T) {
+	// Squeeze-and-excitation: x scaled by sigmoid(conv(mean of x)) per channel.
+	gradCheck(t, 2, 4, 5, 4, func(g *Graph, x *Node) *Node {
+		s := g.GlobalAvgPool("gap", x)
+		s = g.Sigmoid("sig", g.Conv("fc", s, ConvSpec{Out: 4, Kernel: 1, Bias: true}))
+		return g.Mul("gate", x, s)
+	})
+}
+
+func TestPixelGateGradients(t *testing.T) {
+	gradCheck(t, 2, 4, 4, 3, func(g *Graph, x *Node) *Node {
+		a := g.Conv("att", x, ConvSpec{Out: 1, Kernel: 1, Bias: true})
+		return g.Mul("gate", x, a)
+	})
+}
+
+func TestUpsampleGradients(t *testing.T) {
+	for _, bilinear := range []bool{false, true} {
+		gradCheck(t, 2, 3, 4, 2, func(g *Graph, x *Node) *Node {
+			return g.Upsample2x("up", x, bilinear)
+		})
+	}
+}

@@ -42,6 +42,10 @@ type op interface {
 	params() []*Param
 }
 
+// broadcaster is an op whose second input may have a smaller size that it
+// broadcasts; its plan checks the shapes.
+type broadcaster interface{ broadcasts() }
+
 // Node is a value in a graph: the output of one layer.
 type Node struct {
 	name string
@@ -138,8 +142,9 @@ func (g *Graph) Plan(n, h, w int, train bool) error {
 		if len(nd.in) > 0 {
 			s := sizes[nd.in[0]]
 			oh, ow = nd.op.size(s[0], s[1])
+			_, bc := nd.op.(broadcaster)
 			for _, other := range nd.in[1:] {
-				if sizes[other] != s {
+				if sizes[other] != s && !bc {
 					return fmt.Errorf("nn: layer %s joins inputs of size %v and %v",
 						nd.name, s, sizes[other])
 				}

@@ -75,36 +75,6 @@ func (o reluOp) backward(b Backend, _ []*Tensor, out, dout *Tensor, din []*Tenso
 	}
 }
 
-// maxPoolOp is 2x2 max pooling with stride 2, PyTorch's MaxPool2d(2).
-type maxPoolOp struct {
-	c   int
-	arg []int32
-}
-
-// MaxPool2 adds 2x2, stride-2 max pooling: (N,H,W,C) to (N,H/2,W/2,C).
-// H and W must be even.
-func (g *Graph) MaxPool2(name string, x *Node) *Node { return g.add(name, &maxPoolOp{c: x.c}, x) }
-
-func (o *maxPoolOp) kind() string             { return "max_pool" }
-func (o *maxPoolOp) channels([]int) int       { return o.c }
-func (o *maxPoolOp) size(h, w int) (int, int) { return h / 2, w / 2 }
-func (o *maxPoolOp) params() []*Param         { return nil }
-func (o *maxPoolOp) plan(in []*Tensor, out *Tensor, _ bool) error {
-	if in[0].H%2 != 0 || in[0].W%2 != 0 {
-		return errOdd(in[0])
-	}
-	o.arg = make([]int32, out.Len())
-	return nil
-}
-func (o *maxPoolOp) forward(b Backend, in []*Tensor, out *Tensor, _ bool) {
-	b.MaxPool2(in[0], out, o.arg)
-}
-func (o *maxPoolOp) backward(b Backend, _ []*Tensor, _, dout *Tensor, din []*Tensor) {
-	if din[0] != nil {
-		b.MaxPool2Backward(dout.Data, o.arg, din[0].Data)
-	}
-}
-
 // concatOp joins two tensors along channels.
 type concatOp struct{ ca int }
 

@@ -490,39 +490,6 @@ func (r *Ref) ReLUBackward(y, dy, dx []float32) {
 	})
 }
 
-// MaxPool2 implements Backend.
-func (r *Ref) MaxPool2(x, y *Tensor, arg []int32) {
-	c := x.C
-	r.parallel(y.N*y.H, func(_, row int) {
-		n, i := row/y.H, row%y.H
-		for j := range y.W {
-			out := ((n*y.H+i)*y.W + j) * c
-			base := ((n*x.H+2*i)*x.W + 2*j) * c
-			offs := [4]int{0, c, x.W * c, x.W*c + c}
-			for ch := range c {
-				best := base + ch
-				for _, o := range offs[1:] {
-					if x.Data[base+o+ch] > x.Data[best] {
-						best = base + o + ch
-					}
-				}
-				y.Data[out+ch] = x.Data[best]
-				arg[out+ch] = int32(best)
-			}
-		}
-	})
-}
-
-// MaxPool2Backward implements Backend. Windows do not overlap, so each
-// element of dx receives at most one gradient.
-func (r *Ref) MaxPool2Backward(dy []float32, arg []int32, dx []float32) {
-	r.elementwise(len(dy), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[arg[i]] += dy[i]
-		}
-	})
-}
-
 // Concat implements Backend.
 func (r *Ref) Concat(a, b, y *Tensor) {
 	r.elementwise(a.N*a.H*a.W, func(lo, hi int) {

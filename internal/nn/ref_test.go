@@ -138,3 +138,42 @@ func TestRefDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestUpsampleHandValues(t *testing.T) {
+	// PyTorch: F.interpolate(tensor([[[[1., 2.]]]]), scale_factor=2,
+	// mode="bilinear", align_corners=False) is [[1, 1.25, 1.75, 2]] on both rows.
+	x := &Tensor{N: 1, H: 1, W: 2, C: 1, Data: []float32{1, 2}}
+	y := NewTensor(1, 2, 4, 1)
+	NewRef(1).Upsample2x(true, x, y)
+	want := []float32{1, 1.25, 1.75, 2, 1, 1.25, 1.75, 2}
+	for i := range want {
+		if y.Data[i] != want[i] {
+			t.Fatalf("bilinear: %v, want %v", y.Data, want)
+		}
+	}
+	NewRef(1).Upsample2x(false, x, y)
+	want = []float32{1, 1, 2, 2, 1, 1, 2, 2}
+	for i := range want {
+		if y.Data[i] != want[i] {
+			t.Fatalf("nearest: %v, want %v", y.Data, want)
+		}
+	}
+}
+
+func TestMaxPoolPaddedHandValues(t *testing.T) {
+	// 3x3 window, stride 2, padding 1 over a 4x4 ramp 0..15: the output
+	// (2x2) takes the bottom-right element of each clipped window.
+	x := NewTensor(1, 4, 4, 1)
+	for i := range x.Data {
+		x.Data[i] = float32(i)
+	}
+	y := NewTensor(1, 2, 2, 1)
+	arg := make([]int32, 4)
+	NewRef(1).MaxPool(3, 2, 1, x, y, arg)
+	want := []float32{5, 7, 13, 15}
+	for i := range want {
+		if y.Data[i] != want[i] || arg[i] != int32(want[i]) {
+			t.Fatalf("y = %v arg = %v, want %v", y.Data, arg, want)
+		}
+	}
+}
