@@ -18,6 +18,7 @@ import (
 func trainCommand() *cobra.Command {
 	cfg := train.Defaults()
 	var out, resume string
+	var noAugment bool
 	cmd := &cobra.Command{
 		Use:   "train --data CACHE --out RUN",
 		Short: "Train a segmentation network on a prepared cache",
@@ -31,6 +32,7 @@ func trainCommand() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			hooks := trainHooks(cmd.OutOrStdout())
+			cfg.Augment = !noAugment
 			var res *train.Result
 			var err error
 			if resume != "" {
@@ -79,6 +81,8 @@ func trainCommand() *cobra.Command {
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "data loader goroutines")
 	f.StringVar(&cfg.ValSplit, "val-split", "", "validation split (default: valid or val)")
 	f.StringVar(&cfg.Backend, "backend", "", fmt.Sprintf("compute backend: %v", nn.Backends()))
+	f.BoolVar(&noAugment, "no-augment", false, "train on the images as prepared, without augmentation")
+	cfg.Augmentation.Flags(f)
 	return cmd
 }
 

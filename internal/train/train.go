@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"tumorseg/internal/atomicio"
+	"tumorseg/internal/augment"
 	"tumorseg/internal/cache"
 	"tumorseg/internal/loader"
 	"tumorseg/internal/metrics"
@@ -46,12 +47,17 @@ type Config struct {
 	TrainSplit  string         `json:"train_split"`
 	ValSplit    string         `json:"val_split"`
 	Backend     string         `json:"backend"`
+	// Augment turns augmentation of training batches on; Augmentation says
+	// how. Validation and test images are never augmented.
+	Augment      bool            `json:"augment"`
+	Augmentation augment.Options `json:"augmentation"`
 }
 
 // Defaults returns the configuration a plain `tumorseg train` uses.
 func Defaults() Config {
 	return Config{Model: "unet", Epochs: 30, BatchSize: 8, LR: 1e-3, Patience: 5,
-		MinDelta: 1e-3, Seed: 1, Workers: 2, TrainSplit: "train"}
+		MinDelta: 1e-3, Seed: 1, Workers: 2, TrainSplit: "train", Augment: true,
+		Augmentation: augment.Defaults()}
 }
 
 // Epoch is one row of the training history.
@@ -116,6 +122,7 @@ type trainer struct {
 	hooks   Hooks
 
 	train, val *cache.Split
+	transform  loader.Transform // nil when augmentation is off
 }
 
 // Run trains a new network with cfg into the folder dir, which must not
@@ -214,6 +221,13 @@ func newTrainer(cfg Config, dir string, hooks Hooks) (*trainer, error) {
 		t.close()
 		return nil, err
 	}
+	if t.cfg.Augment {
+		if err := t.cfg.Augmentation.Validate(); err != nil {
+			t.close()
+			return nil, err
+		}
+		t.transform = augment.New(t.cfg.Augmentation)
+	}
 	t.adam = nn.NewAdam(t.graph.Params(), cfg.LR)
 	t.adam.WeightDecay = cfg.WeightDecay
 	t.pcg = rand.NewPCG(cfg.Seed, 0x7472_6169_6e)
@@ -289,7 +303,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (Epoch, error) {
 	n := t.train.Len()
 	l := loader.New(t.train, loader.Options{BatchSize: min(t.cfg.BatchSize, n), Shuffle: true,
 		Seed: rand.New(t.pcg).Uint64(), Workers: t.cfg.Workers, Prefetch: 2,
-		DropLast: n > t.cfg.BatchSize})
+		DropLast: n > t.cfg.BatchSize, Transform: t.transform})
 	steps := l.Batches()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

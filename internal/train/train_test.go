@@ -3,9 +3,11 @@ package train
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"tumorseg/internal/cache"
@@ -34,6 +36,7 @@ func tinyConfig(data string) Config {
 	c.Data, c.Options, c.BatchSize, c.Epochs, c.Backend = data,
 		models.Options{Base: 2, Depth: 2}, 4, 3, "ref"
 	c.LR = 1e-2
+	c.Augment = false
 	return c
 }
 
@@ -103,7 +106,7 @@ func TestEarlyStoppingRestoresBestEpoch(t *testing.T) {
 func TestResumeMatchesUninterruptedRun(t *testing.T) {
 	data := tinyCache(t)
 	cfg := tinyConfig(data)
-	cfg.Epochs, cfg.Patience = 4, 0
+	cfg.Epochs, cfg.Patience, cfg.Augment = 4, 0, true
 
 	whole := t.TempDir()
 	want, err := Run(context.Background(), cfg, whole, Hooks{})
@@ -180,4 +183,37 @@ func TestCheckpointFromAnotherVersion(t *testing.T) {
 
 func writeCheckpointVersion(path string, h Header, ps []*nn.Param, v int) error {
 	return writeCheckpointAs(path, h, ps, nil, v)
+}
+
+func TestAugmentationOnlyTouchesTrainingBatches(t *testing.T) {
+	data := tinyCache(t)
+	cfg := tinyConfig(data)
+	cfg.Epochs, cfg.Augment = 2, true
+	tr, err := newTrainer(cfg, t.TempDir(), Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.close()
+	var calls atomic.Int64
+	inner := tr.transform
+	tr.transform = func(image, mask []float32, size int, rng *rand.Rand) {
+		calls.Add(1)
+		inner(image, mask, size, rng)
+	}
+	res, err := tr.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 12 training images in batches of 4, and none of the 4 validation ones.
+	if got := calls.Load(); got != int64(12*res.EpochsRun) {
+		t.Errorf("%d augmented cases over %d epochs, want %d", got, res.EpochsRun, 12*res.EpochsRun)
+	}
+	// Validation reads the cache as prepared: scoring again gives the same Dice.
+	ev, err := evaluateSplit(tr.graph, tr.val, cfg.BatchSize, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.summary.DiceMean != res.BestDice {
+		t.Errorf("rescored validation Dice %g, training saw %g", ev.summary.DiceMean, res.BestDice)
+	}
 }
