@@ -16,6 +16,7 @@ enum {
 	TSG_OUT = 1,     // written over the caller's buffer
 	TSG_OUT_ADD = 2, // added to the caller's buffer
 	TSG_SCRATCH = 3, // owned by the primitive (workspace), never the caller's
+	TSG_SHARED = 4,  // another exec's scratch memory (a workspace)
 };
 
 typedef struct {
@@ -42,6 +43,16 @@ int tsg_conv(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd_data, tsg_exec *bwd_weight
 	int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int with_bias);
 int tsg_bnorm(tsg_ctx *c, tsg_exec *train, tsg_exec *infer, tsg_exec *bwd,
 	int n, int ch, int h, int w, float eps);
+int tsg_eltwise(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd, int n, int logistic);
+int tsg_binary(tsg_ctx *c, tsg_exec *e, int mul, const int *a, const int *b, int add_to_dst);
+int tsg_reduce_sum(tsg_ctx *c, tsg_exec *e, const int *src, const int *dst);
+int tsg_pool(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd, int avg, int n, int ch, int h, int w,
+	int oh, int ow, int kh, int kw, int s, int p);
+int tsg_concat(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd_a, tsg_exec *bwd_b,
+	int n, int h, int w, int ca, int cb);
+int tsg_resample(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd, int bilinear, int n, int ch,
+	int h, int w);
+int tsg_cells2x2(tsg_ctx *c, tsg_exec *scatter, tsg_exec *gather, int n, int h, int w, int o);
 int tsg_run(tsg_ctx *c, tsg_exec *e, void *p0, void *p1, void *p2, void *p3,
 	void *p4, void *p5, void *p6, void *p7, void *p8, void *p9);
 const char *tsg_status(int s);

@@ -54,6 +54,8 @@ type Node struct {
 	c    int
 	out  *Tensor
 	grad *Tensor
+
+	ins, dins []*Tensor // the inputs' outputs and gradients, set by Plan
 }
 
 // Channels returns the number of channels of the node's output.
@@ -159,11 +161,11 @@ func (g *Graph) Plan(n, h, w int, train bool) error {
 		if train {
 			nd.grad = NewTensor(n, oh, ow, nd.c)
 		}
-		ins := make([]*Tensor, len(nd.in))
+		nd.ins, nd.dins = make([]*Tensor, len(nd.in)), make([]*Tensor, len(nd.in))
 		for i, x := range nd.in {
-			ins[i] = x.out
+			nd.ins[i], nd.dins[i] = x.out, x.grad
 		}
-		if err := nd.op.plan(ins, nd.out, train); err != nil {
+		if err := nd.op.plan(nd.ins, nd.out, train); err != nil {
 			return fmt.Errorf("nn: layer %s: %w", nd.name, err)
 		}
 	}
@@ -183,13 +185,8 @@ func (g *Graph) Forward(x *Tensor, train bool) (*Tensor, error) {
 	}
 	b := g.Backend()
 	copy(g.input.out.Data, x.Data)
-	ins := make([]*Tensor, 0, 4)
 	for _, nd := range g.nodes[1:] {
-		ins = ins[:0]
-		for _, i := range nd.in {
-			ins = append(ins, i.out)
-		}
-		nd.op.forward(b, ins, nd.out, train)
+		nd.op.forward(b, nd.ins, nd.out, train)
 	}
 	return g.output.out, nil
 }
@@ -212,12 +209,7 @@ func (g *Graph) Backward(dout *Tensor) error {
 	b := g.Backend()
 	for i := len(g.nodes) - 1; i > 0; i-- {
 		nd := g.nodes[i]
-		ins := make([]*Tensor, len(nd.in))
-		dins := make([]*Tensor, len(nd.in))
-		for j, x := range nd.in {
-			ins[j], dins[j] = x.out, x.grad
-		}
-		nd.op.backward(b, ins, nd.out, nd.grad, dins)
+		nd.op.backward(b, nd.ins, nd.out, nd.grad, nd.dins)
 	}
 	return nil
 }
@@ -261,4 +253,27 @@ func grad(t *Tensor) []float32 {
 		return nil
 	}
 	return t.Data
+}
+
+// FLOPs returns the floating-point operations of one forward pass on an
+// (n,h,w,C) input, counting the multiply-adds of convolutions and
+// transposed convolutions as two operations each and ignoring the rest.
+// A training step costs about three times as much (forward, backward data
+// and backward weights).
+func (g *Graph) FLOPs(n, h, w int) (int64, error) {
+	if err := g.Plan(n, h, w, false); err != nil {
+		return 0, err
+	}
+	var f int64
+	for _, nd := range g.nodes {
+		switch o := nd.op.(type) {
+		case *convOp:
+			d := o.d
+			f += 2 * int64(d.N*d.OutH*d.OutW*d.OutC) * int64(d.KH*d.KW*d.InC/d.Groups)
+		case *convTransposeOp:
+			x := nd.in[0].out
+			f += 2 * int64(x.N*x.H*x.W*x.C) * int64(4*o.out)
+		}
+	}
+	return f, nil
 }
