@@ -22,6 +22,9 @@ type ConvDesc struct {
 	OutH, OutW int
 	N          int
 	WithBias   bool
+	// ReLU applies max(·, 0) to the output in the same pass (inference
+	// only: such a convolution has no backward).
+	ReLU bool
 }
 
 // OutSize returns the output height and width of a convolution over an

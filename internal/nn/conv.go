@@ -24,6 +24,12 @@ type convOp struct {
 	inC  int
 	w, b *Param
 	d    ConvDesc
+
+	// In a fused inference plan: the batch norm folded into the weights,
+	// whether a ReLU follows in the same pass, and the folded weights.
+	fold                *batchNormOp
+	relu                bool
+	foldW, foldB, foldS []float32
 }
 
 // Conv adds a convolution of x. x is (N,H,W,C); the output is
@@ -67,16 +73,49 @@ func (o *convOp) params() []*Param {
 
 func (o *convOp) plan(in []*Tensor, _ *Tensor, _ bool) error {
 	o.d = o.desc(in[0].N, in[0].H, in[0].W)
+	if o.fold != nil {
+		o.d.WithBias, o.d.ReLU = true, o.relu
+		o.foldW = make([]float32, len(o.w.Data))
+		o.foldB, o.foldS = make([]float32, o.spec.Out), make([]float32, o.spec.Out)
+	}
 	return nil
 }
 
-// forward: out = conv(x, w) + b.
+// forward: out = conv(x, w) + b. With a batch norm folded in, the weights
+// of output channel o are scaled by s_o = gamma_o/sqrt(var_o+eps) and the
+// bias becomes (b_o - mean_o)·s_o + beta_o, so that one pass gives
+// BN(conv(x)) (and its ReLU when fused too).
 func (o *convOp) forward(b Backend, in []*Tensor, out *Tensor, _ bool) {
 	var bias []float32
 	if o.b != nil {
 		bias = o.b.Data
 	}
+	if o.fold != nil {
+		o.foldWeights(bias)
+		b.Conv(o.d, in[0].Data, o.foldW, o.foldB, out.Data)
+		return
+	}
 	b.Conv(o.d, in[0].Data, o.w.Data, bias, out.Data)
+}
+
+// foldWeights computes foldW and foldB from the current weights and the
+// batch norm's running statistics. It runs on every inference forward, so
+// the fold always follows the weights; it costs one pass over them.
+func (o *convOp) foldWeights(bias []float32) {
+	bn := o.fold
+	oc := o.spec.Out
+	for c := range oc {
+		s := bn.gamma.Data[c] / float32(math.Sqrt(float64(bn.runVar.Data[c])+float64(bn.eps)))
+		b := float32(0)
+		if bias != nil {
+			b = bias[c]
+		}
+		o.foldB[c] = (b-bn.runMean.Data[c])*s + bn.beta.Data[c]
+		o.foldS[c] = s
+	}
+	for i, w := range o.w.Data {
+		o.foldW[i] = w * o.foldS[i%oc]
+	}
 }
 
 // backward: dx += conv_transpose(dout, w); dw += x ⋆ dout; db += sum dout.

@@ -110,7 +110,7 @@ int tsg_run(tsg_ctx *c, tsg_exec *e, void *p0, void *p1, void *p2, void *p3,
 
 int tsg_conv(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd_data, tsg_exec *bwd_weights,
 		int n, int ic, int ih, int iw, int oc, int oh, int ow, int groups,
-		int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int with_bias) {
+		int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int with_bias, int relu) {
 	dnnl_memory_desc_t src, dst, wei_user, wei_any, bias;
 	dnnl_dims_t sd = {n, ic, ih, iw}, dd = {n, oc, oh, ow}, bd = {oc};
 	CHECK(dnnl_memory_desc_init_by_tag(&src, 4, sd, dnnl_f32, dnnl_nhwc));
@@ -130,11 +130,24 @@ int tsg_conv(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd_data, tsg_exec *bwd_weight
 		(ow - 1) * sw + (kw - 1) * dw + 1 - iw - pw};
 
 	dnnl_convolution_desc_t fd;
-	CHECK(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training,
+	CHECK(dnnl_dilated_convolution_forward_desc_init(&fd,
+		relu ? dnnl_forward_inference : dnnl_forward_training,
 		dnnl_convolution_direct, &src, &wei_any, with_bias ? &bias : NULL, &dst,
 		strides, dil, pl, pr));
+	dnnl_primitive_attr_t attr = NULL;
+	if (relu) {
+		dnnl_post_ops_t po;
+		CHECK(dnnl_primitive_attr_create(&attr));
+		CHECK(dnnl_post_ops_create(&po));
+		CHECK(dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0));
+		CHECK(dnnl_primitive_attr_set_post_ops(attr, po));
+		dnnl_post_ops_destroy(po);
+		bwd_data = bwd_weights = NULL;
+	}
 	dnnl_primitive_desc_t fpd;
-	CHECK(dnnl_primitive_desc_create(&fpd, &fd, NULL, c->engine, NULL));
+	dnnl_status_t cs = dnnl_primitive_desc_create(&fpd, &fd, attr, c->engine, NULL);
+	if (attr) dnnl_primitive_attr_destroy(attr);
+	CHECK(cs);
 	int s;
 	if ((s = add_arg(c, fwd, fpd, DNNL_ARG_SRC, &src, TSG_IN))) goto out;
 	if ((s = add_arg(c, fwd, fpd, DNNL_ARG_WEIGHTS, &wei_user, TSG_IN))) goto out;

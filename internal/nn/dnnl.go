@@ -139,16 +139,20 @@ func (d *DNNL) conv(cd ConvDesc) *dnnlConv {
 // from conv so that the lookup of a cached one allocates nothing.
 func (d *DNNL) newConv(cd ConvDesc) *dnnlConv {
 	c := &dnnlConv{fwd: newExec(), bwdData: newExec(), bwdWeights: newExec()}
-	bias := 0
+	bias, relu := 0, 0
 	if cd.WithBias {
 		bias = 1
+	}
+	if cd.ReLU {
+		relu = 1
 	}
 	var s C.int
 	d.do(func() {
 		s = C.tsg_conv(d.ctx, c.fwd, c.bwdData, c.bwdWeights, C.int(cd.N), C.int(cd.InC),
 			C.int(cd.InH), C.int(cd.InW), C.int(cd.OutC), C.int(cd.OutH), C.int(cd.OutW),
 			C.int(cd.Groups), C.int(cd.KH), C.int(cd.KW), C.int(cd.StrideH), C.int(cd.StrideW),
-			C.int(cd.PadH), C.int(cd.PadW), C.int(cd.DilH), C.int(cd.DilW), C.int(bias))
+			C.int(cd.PadH), C.int(cd.PadW), C.int(cd.DilH), C.int(cd.DilW), C.int(bias),
+			C.int(relu))
 	})
 	if s != 0 {
 		panic(fmt.Sprintf("nn: dnnl: convolution %+v: %s", cd, C.GoString(C.tsg_status(s))))

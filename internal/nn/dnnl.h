@@ -40,7 +40,7 @@ void tsg_free_exec(tsg_exec *e);
 // The primitive creators return 0 or a dnnl_status_t.
 int tsg_conv(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd_data, tsg_exec *bwd_weights,
 	int n, int ic, int ih, int iw, int oc, int oh, int ow, int groups,
-	int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int with_bias);
+	int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int with_bias, int relu);
 int tsg_bnorm(tsg_ctx *c, tsg_exec *train, tsg_exec *infer, tsg_exec *bwd,
 	int n, int ch, int h, int w, float eps);
 int tsg_eltwise(tsg_ctx *c, tsg_exec *fwd, tsg_exec *bwd, int n, int logistic);

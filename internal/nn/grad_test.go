@@ -188,3 +188,55 @@ func TestUpsampleGradients(t *testing.T) {
 		})
 	}
 }
+
+func TestFusedInferenceMatchesUnfused(t *testing.T) {
+	// conv → BN → ReLU, with trained-looking running statistics: the fused
+	// inference plan (BN folded, ReLU as post-op) gives what the three
+	// layers give one by one.
+	build := func() *Graph {
+		g := NewGraph(2, 3)
+		c := g.Conv("c", g.Input(), ConvSpec{Out: 3, Kernel: 3, Pad: 1, Bias: true})
+		r := g.ReLU("r", g.BatchNorm("b", c))
+		g.SetOutput(g.Conv("h", r, ConvSpec{Out: 1, Kernel: 1}))
+		for _, p := range g.Params() {
+			for i := range p.Data {
+				switch {
+				case p.Name == "b.running_var":
+					p.Data[i] = 0.5 + float32(i)
+				case p.Name != "c.weight" && p.Name != "h.weight":
+					p.Data[i] = 0.3*float32(i) - 0.2
+				}
+			}
+		}
+		return g
+	}
+	x := NewTensor(2, 5, 4, 2)
+	for i := range x.Data {
+		x.Data[i] = float32(i%7) - 3
+	}
+	fused := build()
+	got, err := fused.Forward(x, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fused.nodes[3].alias != fused.nodes[1] || fused.nodes[2].alias != fused.nodes[1] {
+		t.Fatal("the batch norm and ReLU were not fused into the convolution")
+	}
+	plain := build()
+	plain.fuse(false)
+	want := NewTensor(2, 5, 4, 1)
+	// Run the same layers unfused: a training plan, then inference forwards
+	// layer by layer.
+	if err := plain.Plan(2, 5, 4, true); err != nil {
+		t.Fatal(err)
+	}
+	b := plain.Backend()
+	copy(plain.input.out.Data, x.Data)
+	for _, nd := range plain.nodes[1:] {
+		nd.op.forward(b, nd.ins, nd.out, false)
+	}
+	copy(want.Data, plain.output.out.Data)
+	if e := closeEnough(got.Data, want.Data); e > 1e-5 {
+		t.Errorf("fused output differs by %.3g", e)
+	}
+}

@@ -56,6 +56,7 @@ type Node struct {
 	grad *Tensor
 
 	ins, dins []*Tensor // the inputs' outputs and gradients, set by Plan
+	alias     *Node     // in a fused inference plan, the node computing this one
 }
 
 // Channels returns the number of channels of the node's output.
@@ -138,6 +139,7 @@ func (g *Graph) Plan(n, h, w int, train bool) error {
 	if g.planned == [3]int{n, h, w} && (g.plannedFor || !train) {
 		return nil
 	}
+	g.fuse(!train)
 	sizes := map[*Node][2]int{}
 	for _, nd := range g.nodes {
 		oh, ow := h, w
@@ -156,7 +158,11 @@ func (g *Graph) Plan(n, h, w int, train bool) error {
 			return fmt.Errorf("nn: layer %s: input %dx%d is too small", nd.name, h, w)
 		}
 		sizes[nd] = [2]int{oh, ow}
-		nd.out = NewTensor(n, oh, ow, nd.c)
+		if nd.alias != nil {
+			nd.out = nd.alias.out
+		} else {
+			nd.out = NewTensor(n, oh, ow, nd.c)
+		}
 		nd.grad = nil
 		if train {
 			nd.grad = NewTensor(n, oh, ow, nd.c)
@@ -186,7 +192,9 @@ func (g *Graph) Forward(x *Tensor, train bool) (*Tensor, error) {
 	b := g.Backend()
 	copy(g.input.out.Data, x.Data)
 	for _, nd := range g.nodes[1:] {
-		nd.op.forward(b, nd.ins, nd.out, train)
+		if nd.alias == nil {
+			nd.op.forward(b, nd.ins, nd.out, train)
+		}
 	}
 	return g.output.out, nil
 }
@@ -276,4 +284,44 @@ func (g *Graph) FLOPs(n, h, w int) (int64, error) {
 		}
 	}
 	return f, nil
+}
+
+// fuse decides, for an inference plan (on), which layers run inside the
+// convolution before them: a batch norm that alone reads a convolution's
+// output is folded into its weights and bias, and a ReLU that alone reads
+// that batch norm becomes the convolution's post-op. The fused layers
+// share the convolution's output tensor and are skipped. A training plan
+// (on false) undoes every fusion.
+func (g *Graph) fuse(on bool) {
+	readers := map[*Node]int{}
+	for _, nd := range g.nodes {
+		nd.alias = nil
+		for _, in := range nd.in {
+			readers[in]++
+		}
+		if c, ok := nd.op.(*convOp); ok {
+			c.fold, c.relu = nil, false
+		}
+	}
+	if !on {
+		return
+	}
+	for _, nd := range g.nodes {
+		bn, ok := nd.op.(*batchNormOp)
+		if !ok {
+			continue
+		}
+		src := nd.in[0]
+		conv, ok := src.op.(*convOp)
+		if !ok || readers[src] != 1 || src == g.output {
+			continue
+		}
+		conv.fold, nd.alias = bn, src
+		for _, r := range g.nodes {
+			if _, isReLU := r.op.(reluOp); isReLU && r.in[0] == nd && readers[nd] == 1 &&
+				nd != g.output {
+				conv.relu, r.alias = true, src
+			}
+		}
+	}
 }

@@ -200,6 +200,11 @@ func (r *Ref) Conv(d ConvDesc, x, w, bias, y []float32) {
 				}
 			}
 		}
+		if d.ReLU {
+			for j, v := range out[:p*d.OutC] {
+				out[j] = max(v, 0)
+			}
+		}
 	})
 }
 
