@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,8 @@ func evaluateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			slog.Info("model loaded", "run", run, "model", m.Name, "backend", m.Backend(),
+				"size", m.Size(), "val_dice", m.ValDice)
 			s, err := m.Evaluate(data, split, batch)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -32,6 +33,8 @@ func predictCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			slog.Info("model loaded", "run", run, "model", m.Name, "backend", m.Backend(),
+				"size", m.Size(), "val_dice", m.ValDice)
 			return predictImages(cmd.OutOrStdout(), m, out, threshold, images)
 		},
 	}
