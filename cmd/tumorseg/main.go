@@ -4,7 +4,11 @@
 //	tumorseg prepare DATASET --out CACHE
 //	tumorseg train --data CACHE --model unet --out RUN
 //	tumorseg evaluate --run RUN --data CACHE --split test
+//	tumorseg compare --data CACHE --out DIR
+//	tumorseg models
 //	tumorseg predict --run RUN --out DIR IMAGE...
+//	tumorseg explain FINDINGS.json
+//	tumorseg report FINDINGS.json --scan IMAGE --overlay OVERLAY --out REPORT.pdf
 //	tumorseg demo
 //
 // This package only parses flags, calls the stages and prints.
@@ -49,6 +53,6 @@ func rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(prepareCommand(), trainCommand(), evaluateCommand(), predictCommand(),
-		demoCommand())
+		demoCommand(), compareCommand(), modelsCommand(), explainCommand(), reportCommand())
 	return root
 }

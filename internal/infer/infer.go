@@ -1,5 +1,6 @@
 // Package infer turns one scan into tumor probabilities, a prediction mask
-// and findings, and writes them out as a mask, an overlay and JSON.
+// and findings, and writes them out as a mask, an overlay and JSON. The
+// findings JSON is described field by field in docs/findings-schema.md.
 //
 // The network sees a square image of its own size: Predict resizes the scan
 // to it, runs the Segmenter, resizes the probabilities back to the scan's
@@ -15,10 +16,6 @@ import (
 	"tumorseg/internal/preprocess"
 )
 
-// FindingsSchema names the layout of Findings; it changes when a field
-// changes meaning.
-const FindingsSchema = "tumorseg.findings/v1"
-
 // Segmenter returns tumor probabilities for one size×size image (row-major,
 // [0,1]), where size is Size(). Probabilities must not keep or change img.
 type Segmenter interface {
@@ -31,59 +28,72 @@ type Result struct {
 	// Prob holds the probabilities at the scan's own width and height.
 	Prob *preprocess.Image
 	// Mask is the prediction, row-major at the scan's size: 1 where Prob is
-	// at or above the threshold, 0 elsewhere.
+	// at or above the threshold and the pixel's region is kept, 0 elsewhere.
+	// Regions smaller than the minimum area are cleared, so the mask, the
+	// overlay and the findings always agree.
 	Mask []uint8
 	// Findings measures Mask and Prob.
 	Findings Findings
 }
 
-// Findings is what the prediction says about a scan, in the scan's pixels.
-type Findings struct {
-	// Schema is FindingsSchema.
-	Schema string `json:"schema"`
-	// Image names the scan; Predict leaves it empty for the caller to set.
-	Image string `json:"image"`
-	// Width and Height are the scan's size in pixels.
-	Width  int `json:"width"`
-	Height int `json:"height"`
-	// TumorFound is true when at least one pixel is predicted as tumor.
-	TumorFound bool `json:"tumor_found"`
-	// AreaPixels is the number of pixels predicted as tumor.
-	AreaPixels int `json:"area_pixels"`
-	// AreaFraction is AreaPixels divided by Width*Height.
-	AreaFraction float64 `json:"area_fraction"`
-	// BBox is the smallest box holding every tumor pixel, nil when none.
-	BBox *Box `json:"bbox"`
-	// MeanProbability is the mean probability over the tumor pixels, 0 when
-	// there are none.
-	MeanProbability float64 `json:"mean_probability"`
-	// Threshold is the probability at or above which a pixel is tumor.
-	Threshold float64 `json:"threshold"`
-	// Model names the network: the Segmenter's Name() when it has one.
-	Model string `json:"model"`
+// Options tune Predict.
+type Options struct {
+	// Threshold is the probability at or above which a pixel is tumor; it
+	// must lie in (0, 1].
+	Threshold float32
+	// MinAreaPixels drops predicted regions of fewer pixels; 0 keeps all.
+	MinAreaPixels int
+	// PixelSpacingMM is the side of one scan pixel in millimetres, 0 when
+	// unknown. Pixels are taken to be square.
+	//
+	// TODO(spacing): rows and columns of one spacing only, given by hand;
+	// DICOM and NIfTI headers, which carry both, are not read.
+	PixelSpacingMM float64
 }
 
-// Box is a rectangle of whole pixels: columns X to X+W-1, rows Y to Y+H-1.
-type Box struct {
-	X int `json:"x"`
-	Y int `json:"y"`
-	W int `json:"w"`
-	H int `json:"h"`
+// DefaultMinArea returns the default minimum region area for a w×h scan:
+// 0.01% of its pixels rounded up, at least 1 (27 pixels at 512x512, 7 at
+// 256x256). Smaller specks are more often noise of the network than tumor.
+func DefaultMinArea(w, h int) int {
+	return max(1, (w*h+9999)/10000)
 }
 
-// Predict runs seg on img and thresholds the probabilities at threshold,
-// which must lie in (0, 1]. It returns an error when img is empty or
-// inconsistent, or when seg fails or returns anything but Size()² values in
-// [0,1].
+// MaxPixelSpacingMM bounds the pixel spacing accepted, in millimetres: no
+// brain slice has pixels a centimetre wide.
+const MaxPixelSpacingMM = 10
+
+// Predict runs seg on img, thresholds the probabilities at threshold, which
+// must lie in (0, 1], and drops regions under DefaultMinArea. The pixel
+// spacing is unknown. It is PredictWith with those options.
 func Predict(seg Segmenter, img *preprocess.Image, threshold float32) (*Result, error) {
+	if err := checkImage(img); err != nil {
+		return nil, err
+	}
+	return PredictWith(seg, img, Options{Threshold: threshold,
+		MinAreaPixels: DefaultMinArea(img.W, img.H)})
+}
+
+// PredictWith runs seg on img and measures the prediction with opt. It
+// returns an error when img is empty or inconsistent, when an option is out
+// of range, or when seg fails or returns anything but Size()² values in
+// [0,1].
+func PredictWith(seg Segmenter, img *preprocess.Image, opt Options) (*Result, error) {
 	if seg == nil {
 		return nil, errors.New("infer: no segmenter")
 	}
 	if err := checkImage(img); err != nil {
 		return nil, err
 	}
+	threshold := opt.Threshold
 	if !(threshold > 0 && threshold <= 1) {
 		return nil, fmt.Errorf("infer: threshold %v is outside (0, 1]", threshold)
+	}
+	if opt.MinAreaPixels < 0 {
+		return nil, fmt.Errorf("infer: minimum area %d is negative", opt.MinAreaPixels)
+	}
+	if !(opt.PixelSpacingMM >= 0 && opt.PixelSpacingMM <= MaxPixelSpacingMM) {
+		return nil, fmt.Errorf("infer: pixel spacing %v mm is outside [0, %d]",
+			opt.PixelSpacingMM, MaxPixelSpacingMM)
 	}
 	size := seg.Size()
 	if size <= 0 || size > preprocess.MaxSide {
@@ -103,7 +113,7 @@ func Predict(seg Segmenter, img *preprocess.Image, threshold float32) (*Result, 
 	res := &Result{Prob: preprocess.Resize(&preprocess.Image{W: size, H: size, Pix: prob},
 		img.W, img.H)}
 	res.Mask = metrics.Binarize(res.Prob.Pix, threshold, nil)
-	res.Findings = measure(res.Prob, res.Mask)
+	res.Findings = measure(img, res.Prob, res.Mask, opt.MinAreaPixels, opt.PixelSpacingMM)
 	res.Findings.Threshold = metrics.ShortFloat64(threshold)
 	if n, ok := seg.(interface{ Name() string }); ok {
 		res.Findings.Model = n.Name()
@@ -136,30 +146,4 @@ func checkProbabilities(prob []float32, size int) error {
 		}
 	}
 	return nil
-}
-
-// measure returns the findings of a mask and its probabilities, all but
-// Image, Threshold and Model.
-func measure(prob *preprocess.Image, mask []uint8) Findings {
-	f := Findings{Schema: FindingsSchema, Width: prob.W, Height: prob.H}
-	x0, y0, x1, y1 := prob.W, prob.H, -1, -1
-	var sum float64
-	for i, m := range mask {
-		if m == 0 {
-			continue
-		}
-		x, y := i%prob.W, i/prob.W
-		x0, x1 = min(x0, x), max(x1, x)
-		y0, y1 = min(y0, y), max(y1, y)
-		sum += float64(prob.Pix[i])
-		f.AreaPixels++
-	}
-	if f.AreaPixels == 0 {
-		return f
-	}
-	f.TumorFound = true
-	f.AreaFraction = float64(f.AreaPixels) / float64(prob.W*prob.H)
-	f.BBox = &Box{X: x0, Y: y0, W: x1 - x0 + 1, H: y1 - y0 + 1}
-	f.MeanProbability = sum / float64(f.AreaPixels)
-	return f
 }

@@ -212,8 +212,11 @@ func TestFindingsJSON(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"schema", "image", "width", "height", "tumor_found",
-			"area_pixels", "area_fraction", "bbox", "mean_probability", "threshold", "model"} {
+		for _, k := range []string{"schema", "image", "width", "height", "pixel_spacing_mm",
+			"threshold", "min_area_pixels", "model", "model_val_dice", "brain_area_pixels",
+			"tumor_found", "region_count", "regions", "dropped_regions", "dropped_area_pixels",
+			"area_pixels", "area_fraction", "brain_fraction", "area_mm2", "bbox",
+			"mean_probability", "position_note"} {
 			if _, ok := m[k]; !ok {
 				t.Errorf("findings JSON lacks %q: %s", k, b)
 			}

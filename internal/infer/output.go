@@ -10,8 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"tumorseg/internal/atomicio"
 
+	"tumorseg/internal/atomicio"
 	"tumorseg/internal/preprocess"
 )
 
@@ -83,6 +83,28 @@ func maskImage(w, h int, mask []uint8) *image.Gray {
 		if v != 0 {
 			m.Pix[i] = 255
 		}
+	}
+	return m
+}
+
+// Overlay returns the scan img in gray with the tumor pixels of mask
+// (row-major at the scan's size, nonzero is tumor) tinted red and their
+// outline in pure red: the image WriteOutputs writes as <stem>_overlay.png.
+// It panics unless img holds W*H pixels and mask as many.
+func Overlay(img *preprocess.Image, mask []uint8) *image.NRGBA {
+	if n := img.W * img.H; len(img.Pix) != n || len(mask) != n {
+		panic(fmt.Sprintf("infer: Overlay: %dx%d image with %d pixels and a mask of %d",
+			img.W, img.H, len(img.Pix), len(mask)))
+	}
+	return overlayImage(img, mask)
+}
+
+// ScanImage returns the scan img as an 8-bit gray image, each pixel rounded
+// to the nearest level, values outside [0,1] clamped.
+func ScanImage(img *preprocess.Image) *image.Gray {
+	m := image.NewGray(image.Rect(0, 0, img.W, img.H))
+	for i, v := range img.Pix {
+		m.Pix[i] = grayLevel(v)
 	}
 	return m
 }

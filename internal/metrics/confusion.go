@@ -3,9 +3,11 @@
 // A prediction and a mask are row-major []uint8 of one image, where a
 // nonzero value marks a tumor pixel. Count compares them pixel by pixel into
 // a Confusion; the overlap scores (Dice, IoU, precision, recall, F1, pixel
-// accuracy) are ratios of its four counts. Evaluator collects those counts
-// over a split and reports Dice both per image (mean) and pooled over all
-// pixels, with the rule for empty masks stated in EmptyRule.
+// accuracy) are ratios of its four counts. HD95 measures instead how far
+// apart the outlines of prediction and mask lie, in pixels. Evaluator
+// collects both over a split and reports Dice per image (mean) and pooled
+// over all pixels, with the rules for empty masks stated in EmptyRule and
+// HD95Rule.
 package metrics
 
 import "fmt"

@@ -1,6 +1,10 @@
 package metrics
 
-import "strconv"
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
 
 // ImageScore is the score of one image within a Summary.
 type ImageScore struct {
@@ -16,6 +20,9 @@ type ImageScore struct {
 	MaskPixels int64 `json:"mask_pixels"`
 	// PredictedPixels is the number of pixels predicted as tumor.
 	PredictedPixels int64 `json:"predicted_pixels"`
+	// HD95 is the image's 95th-percentile Hausdorff distance in pixels under
+	// HD95Rule, nil (null in JSON) where it is undefined.
+	HD95 *float64 `json:"hd95"`
 }
 
 // Summary is the JSON report of an Evaluator over a split.
@@ -24,11 +31,11 @@ type ImageScore struct {
 // empty masks count under EmptyRule. DicePooled and the other scores are
 // computed once from the Confusion summed over all pixels of all images, so
 // large tumors weigh more and images without tumor add only to FP and TN.
-// With no images added every score is 0.
-//
-// TODO(hd95): boundary-distance scores (95th-percentile Hausdorff distance)
-// are missing, so the summary cannot tell an outline that is off by a few
+// HD95Mean averages the per-image HD95 over the HD95Images images where it
+// is defined (see HD95Rule), so it tells an outline that is off by a few
 // pixels from one that is off by many when their overlap is the same.
+// With no images added every score is 0, and HD95Mean is 0 whenever
+// HD95Images is.
 type Summary struct {
 	// Threshold is the probability at or above which a pixel was predicted.
 	Threshold float64 `json:"threshold"`
@@ -48,6 +55,10 @@ type Summary struct {
 	F1 float64 `json:"f1"`
 	// PixelAccuracy is the pixel accuracy of the pooled confusion.
 	PixelAccuracy float64 `json:"pixel_accuracy"`
+	// HD95Mean is the mean of the per-image HD95 where it is defined.
+	HD95Mean float64 `json:"hd95_mean"`
+	// HD95Images is the number of images whose HD95 is defined.
+	HD95Images int `json:"hd95_images"`
 	// Confusion is the pixel counts summed over all images.
 	Confusion Confusion `json:"confusion"`
 	// EmptyMaskImages is the number of images whose mask has no tumor.
@@ -56,6 +67,8 @@ type Summary struct {
 	EmptyMaskCorrect int `json:"empty_mask_correct"`
 	// EmptyRule is the sentence EmptyRule.
 	EmptyRule string `json:"empty_rule"`
+	// HD95Rule is the sentence HD95Rule.
+	HD95Rule string `json:"hd95_rule"`
 	// PerImage holds one score per image in the order they were added.
 	PerImage []ImageScore `json:"per_image"`
 }
@@ -66,10 +79,14 @@ type Evaluator struct {
 	// Threshold is the probability at or above which a pixel is predicted as
 	// tumor; 0 means DefaultThreshold. Set it before the first Add.
 	Threshold float32
+	// Width is the number of columns of the images, which HD95 needs; 0
+	// means square images, whose width is the square root of their length.
+	Width int
 
-	pooled Confusion
-	images []ImageScore
-	pred   []uint8
+	pooled  Confusion
+	images  []ImageScore
+	pred    []uint8
+	surface surface
 }
 
 // Add scores the probabilities of one image against its mask, as AddNamed
@@ -80,19 +97,24 @@ func (e *Evaluator) Add(prob []float32, truth []uint8) {
 
 // AddNamed thresholds the probabilities of one image, compares the
 // prediction with the mask truth (nonzero is tumor) and records the image
-// under name. It panics if len(prob) != len(truth).
+// under name. It panics if len(prob) != len(truth), or if the image is not
+// a whole number of rows of Width (or, with Width 0, not square).
 func (e *Evaluator) AddNamed(name string, prob []float32, truth []uint8) {
 	e.pred = Binarize(prob, e.threshold(), e.pred)
 	c := Count(e.pred, truth)
 	e.pooled.Add(c)
-	e.images = append(e.images, ImageScore{
+	score := ImageScore{
 		Index:           len(e.images),
 		Name:            name,
 		Dice:            c.Dice(),
 		IoU:             c.IoU(),
 		MaskPixels:      c.TP + c.FN,
 		PredictedPixels: c.TP + c.FP,
-	})
+	}
+	if d, ok := e.surface.hd95(e.pred, truth, e.width(len(truth))); ok {
+		score.HD95 = &d
+	}
+	e.images = append(e.images, score)
 }
 
 // Summary returns the scores of all images added so far. The PerImage slice
@@ -103,15 +125,20 @@ func (e *Evaluator) Summary() Summary {
 		Images:    len(e.images),
 		Confusion: e.pooled,
 		EmptyRule: EmptyRule,
+		HD95Rule:  HD95Rule,
 		PerImage:  append([]ImageScore{}, e.images...),
 	}
 	if len(e.images) == 0 {
 		return s
 	}
 
-	var diceSum float64
+	var diceSum, hdSum float64
 	for _, im := range e.images {
 		diceSum += im.Dice
+		if im.HD95 != nil {
+			hdSum += *im.HD95
+			s.HD95Images++
+		}
 		if im.MaskPixels == 0 {
 			s.EmptyMaskImages++
 			if im.PredictedPixels == 0 {
@@ -120,6 +147,9 @@ func (e *Evaluator) Summary() Summary {
 		}
 	}
 	s.DiceMean = diceSum / float64(len(e.images))
+	if s.HD95Images > 0 {
+		s.HD95Mean = hdSum / float64(s.HD95Images)
+	}
 	s.DicePooled = e.pooled.Dice()
 	s.IoU = e.pooled.IoU()
 	s.Precision = e.pooled.Precision()
@@ -127,6 +157,25 @@ func (e *Evaluator) Summary() Summary {
 	s.F1 = e.pooled.F1()
 	s.PixelAccuracy = e.pooled.PixelAccuracy()
 	return s
+}
+
+// width returns the number of columns of an image of n pixels. It panics
+// when Width is 0 and n is not a square.
+func (e *Evaluator) width(n int) int {
+	if e.Width > 0 || n == 0 {
+		return e.Width
+	}
+	side := int(math.Sqrt(float64(n)))
+	for side*side > n {
+		side--
+	}
+	for (side+1)*(side+1) <= n {
+		side++
+	}
+	if side*side != n {
+		panic(fmt.Sprintf("metrics: image of %d pixels is not square; set Evaluator.Width", n))
+	}
+	return side
 }
 
 func (e *Evaluator) threshold() float32 {

@@ -153,7 +153,8 @@ func TestSummaryJSONFields(t *testing.T) {
 		"threshold": 0.5, "images": 5.0, "dice_mean": 0.5, "dice_pooled": 0.6,
 		"iou": 3.0 / 7, "precision": 0.6, "recall": 0.6, "f1": 0.6,
 		"pixel_accuracy": 0.8, "empty_mask_images": 2.0, "empty_mask_correct": 1.0,
-		"empty_rule": EmptyRule,
+		"empty_rule": EmptyRule, "hd95_mean": 0.95 / 3, "hd95_images": 3.0,
+		"hd95_rule": HD95Rule,
 	}
 	for k, w := range want {
 		g, ok := m[k]
@@ -180,6 +181,9 @@ func TestSummaryJSONFields(t *testing.T) {
 	first, _ := per[0].(map[string]any)
 	if first["index"] != 0.0 || first["name"] != "a" || first["dice"] != 1.0 {
 		t.Errorf("per_image[0] = %v, want index 0, name a, dice 1", first)
+	}
+	if hd, present := per[3].(map[string]any)["hd95"]; !present || hd != nil {
+		t.Errorf("per_image[3].hd95 = %v, want null", hd)
 	}
 	if _, named := per[2].(map[string]any)["name"]; named {
 		t.Errorf("per_image[2] has a name, want none: %v", per[2])
