@@ -17,7 +17,9 @@ import (
 )
 
 // TestCompareEndToEnd compares UNet and ResUNet++ at tiny widths on
-// synthetic 64x64 slices (12 train, 4 valid, 4 test) for one epoch each.
+// synthetic 64x64 slices (12 train, 4 valid, 4 test) for one epoch each, on
+// the pure-Go backend whatever the build, so that it runs the same in both
+// test passes.
 func TestCompareEndToEnd(t *testing.T) {
 	work := t.TempDir()
 	if _, err := synth.WriteCOCO(filepath.Join(work, "data"),
@@ -32,7 +34,7 @@ func TestCompareEndToEnd(t *testing.T) {
 
 	args := []string{"compare", "--data", data, "--out", out, "--models", "unet,resunet++",
 		"--base", "2", "--depth", "2", "--epochs", "1", "--batch", "4", "--lr", "0.01",
-		"--workers", "1", "--timing", "3"}
+		"--workers", "1", "--timing", "3", "--backend", "ref"}
 	log := tumorseg(t, args...)
 	for _, line := range []string{"unet: network 1 of 2: training into", "unet: epoch   1",
 		"resunet++: network 2 of 2: training into", "resunet++: epoch   1", "| unet | 2 | 2 |",

@@ -9,6 +9,7 @@
 //	tumorseg predict --run RUN --out DIR IMAGE...
 //	tumorseg explain FINDINGS.json
 //	tumorseg report FINDINGS.json --scan IMAGE --overlay OVERLAY --out REPORT.pdf
+//	tumorseg serve --run RUN...
 //	tumorseg demo
 //
 // This package only parses flags, calls the stages and prints.
@@ -45,7 +46,7 @@ func rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tumorseg",
 		Short: "Find, measure and explain brain tumors on MRI and CT slices",
-		Long: "tumorseg prepares brain-scan datasets, trains segmentation networks,\n" +
+		Long: "tumorseg prepares brain-scan datasets, trains and compares segmentation\n" +
 			"evaluates them, and predicts tumor masks with measured findings.",
 		Example: "  tumorseg demo\n" +
 			"  tumorseg prepare ../shared/datasets/brain-tumor-seed --out cache/seed",
@@ -53,6 +54,7 @@ func rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(prepareCommand(), trainCommand(), evaluateCommand(), predictCommand(),
-		demoCommand(), compareCommand(), modelsCommand(), explainCommand(), reportCommand())
+		demoCommand(), compareCommand(), modelsCommand(), explainCommand(), reportCommand(),
+		serveCommand())
 	return root
 }

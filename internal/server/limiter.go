@@ -22,6 +22,8 @@ type limiter struct {
 	mean     time.Duration // moving mean of a job's duration
 }
 
+// newLimiter returns a limiter of slots running jobs and queue waiting
+// ones; what names the jobs' objects in its busy message, e.g. "scans".
 func newLimiter(slots, queue int, what string) *limiter {
 	return &limiter{slots: make(chan struct{}, slots), max: slots + queue, what: what}
 }
@@ -37,8 +39,8 @@ type ticket struct {
 	released bool
 }
 
-// admit returns a ticket, or a 503 *Error saying the server is busy, with
-// the seconds a client should wait in retryAfter.
+// admit returns a ticket, or a 503 *Error saying the server is busy when
+// every slot and every place in the queue is taken.
 func (l *limiter) admit() (*ticket, *Error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -39,31 +39,115 @@ type ReportRequest struct {
 // carries text the server did not write and check; the overlay is drawn
 // again from the scan and the mask.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
-	var (
-		f    *infer.Findings
-		img  *preprocess.Image
-		mask []uint8
-		lang explain.Lang
-		err  error
-	)
 	if isMultipart(r) {
-		f, img, mask, lang, err = s.reportUpload(w, r)
-	} else {
-		f, img, mask, lang, err = s.reportJSON(w, r)
+		return s.reportUpload(w, r)
 	}
+	return s.reportJSON(w, r)
+}
+
+// reportUpload answers a report request with a fresh scan: it segments
+// the scan in an inference slot, then writes the report.
+func (s *Server) reportUpload(w http.ResponseWriter, r *http.Request) error {
+	t, busy := s.admit(w, s.infer)
+	if busy != nil {
+		return busy
+	}
+	defer t.release()
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.InferTimeout)
+	defer cancel()
+
+	up, err := s.readUpload(w, r, FieldModel, FieldPixelSpacing, FieldLang)
 	if err != nil {
 		return err
 	}
+	lang, err := parseLang(up.fields[FieldLang])
+	if err != nil {
+		return err
+	}
+	out, err := s.segmentUpload(ctx, t, up)
+	if err != nil {
+		return err
+	}
+	et, busy := s.admit(w, s.explain)
+	if busy != nil {
+		return busy
+	}
+	defer et.release()
+	return s.writeReport(w, r, et, &out.res.Findings, lang, func() (*preprocess.Image,
+		[]uint8, error) {
+		return out.img, out.res.Mask, nil
+	})
+}
 
+// reportJSON answers a report request with a ReportRequest. The findings
+// must validate, the scan and the mask must be PNG images of the findings'
+// size, and the mask must hold as many tumor pixels as the findings count.
+func (s *Server) reportJSON(w http.ResponseWriter, r *http.Request) error {
 	t, busy := s.admit(w, s.explain)
 	if busy != nil {
 		return busy
 	}
 	defer t.release()
+	var req ReportRequest
+	if err := s.readJSON(w, r, &req); err != nil {
+		return err
+	}
+	lang, err := parseLang(req.Lang)
+	if err != nil {
+		return err
+	}
+	f := req.Findings
+	if err := checkFindings(f); err != nil {
+		return err
+	}
+	scan, err := s.dataImage("scan", req.Scan, f)
+	if err != nil {
+		return err
+	}
+	mask, err := s.dataImage("mask", req.Mask, f)
+	if err != nil {
+		return err
+	}
+	return s.writeReport(w, r, t, f, lang, func() (*preprocess.Image, []uint8, error) {
+		img, err := scan.decode()
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := mask.decode()
+		if err != nil {
+			return nil, nil, err
+		}
+		bits := make([]uint8, len(m.Pix))
+		area := 0
+		for i, v := range m.Pix {
+			if v >= 0.5 {
+				bits[i] = 1
+				area++
+			}
+		}
+		if area != f.AreaPixels {
+			return nil, nil, errorf(http.StatusUnprocessableEntity,
+				"the mask has %d tumor pixels, the findings %d", area, f.AreaPixels)
+		}
+		return img, bits, nil
+	})
+}
+
+// writeReport waits with t for an explanation slot, then gets the scan and
+// the mask from images, explains f in lang and writes the PDF, all within
+// Config.ExplainTimeout.
+func (s *Server) writeReport(w http.ResponseWriter, r *http.Request, t *ticket,
+	f *infer.Findings, lang explain.Lang,
+	images func() (*preprocess.Image, []uint8, error)) error {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ExplainTimeout)
 	defer cancel()
 	if err := t.wait(ctx); err != nil {
 		return timeoutError(ctx, s.cfg.ExplainTimeout, "waiting to write the report")
+	}
+
+	img, mask, err := images()
+	if err != nil {
+		return err
 	}
 	e, err := s.explainFindings(ctx, f, lang)
 	if err != nil {
@@ -94,75 +178,10 @@ func reportName(image string) string {
 	return stem + "_report.pdf"
 }
 
-// reportUpload segments the fresh scan of a multipart report request.
-func (s *Server) reportUpload(w http.ResponseWriter, r *http.Request) (*infer.Findings,
-	*preprocess.Image, []uint8, explain.Lang, error) {
-	t, busy := s.admit(w, s.infer)
-	if busy != nil {
-		return nil, nil, nil, "", busy
-	}
-	defer t.release()
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.InferTimeout)
-	defer cancel()
-
-	up, err := s.readUpload(w, r, FieldModel, FieldPixelSpacing, FieldLang)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	lang, err := parseLang(up.fields[FieldLang])
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	out, err := s.segmentUpload(ctx, t, up)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	return &out.res.Findings, out.img, out.res.Mask, lang, nil
-}
-
-// reportJSON reads and checks the ReportRequest of r: the findings must
-// validate, the scan and the mask must be PNG images of the findings' size,
-// and the mask must hold as many tumor pixels as the findings count.
-func (s *Server) reportJSON(w http.ResponseWriter, r *http.Request) (*infer.Findings,
-	*preprocess.Image, []uint8, explain.Lang, error) {
-	var req ReportRequest
-	if err := s.readJSON(w, r, &req); err != nil {
-		return nil, nil, nil, "", err
-	}
-	lang, err := parseLang(req.Lang)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	f := req.Findings
-	if err := checkFindings(f); err != nil {
-		return nil, nil, nil, "", err
-	}
-	img, err := s.dataImage("scan", req.Scan, f)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	m, err := s.dataImage("mask", req.Mask, f)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	mask := make([]uint8, len(m.Pix))
-	area := 0
-	for i, v := range m.Pix {
-		if v >= 0.5 {
-			mask[i] = 1
-			area++
-		}
-	}
-	if area != f.AreaPixels {
-		return nil, nil, nil, "", errorf(http.StatusUnprocessableEntity,
-			"the mask has %d tumor pixels, the findings %d", area, f.AreaPixels)
-	}
-	return f, img, mask, lang, nil
-}
-
-// dataImage decodes the PNG data URI uri of the field called what and
-// returns a 400 or 422 *Error unless it is an image of f's size.
-func (s *Server) dataImage(what, uri string, f *infer.Findings) (*preprocess.Image, error) {
+// dataImage returns the upload in the PNG data URI uri of the field called
+// what, its header checked, or a 400, 413, 415 or 422 *Error unless it is
+// an image of f's size.
+func (s *Server) dataImage(what, uri string, f *infer.Findings) (*upload, error) {
 	b64, ok := strings.CutPrefix(uri, dataURIPrefix)
 	if !ok {
 		return nil, errorf(http.StatusBadRequest, "%s is not a data URI starting %q", what,
@@ -180,5 +199,5 @@ func (s *Server) dataImage(what, uri string, f *infer.Findings) (*preprocess.Ima
 		return nil, errorf(http.StatusUnprocessableEntity, "%s is %dx%d, the findings %dx%d",
 			what, up.width, up.height, f.Width, f.Height)
 	}
-	return up.decode()
+	return up, nil
 }

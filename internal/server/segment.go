@@ -122,9 +122,10 @@ func (s *Server) segmentUpload(ctx context.Context, t *ticket, up *upload) (*seg
 
 // work runs job on a free instance of n once t holds an inference slot,
 // and returns its result, or a 504 *Error when ctx's deadline, limit after
-// the request came, passes first. A network cannot be stopped midway, so after a 504 the job runs
-// on and keeps its slot and instance until it ends: the slots bound the
-// work really running, not only the requests still waiting for it.
+// the request came, passes first. A network cannot be stopped midway, so
+// after a 504 the job runs on and keeps its slot and instance until it
+// ends: the slots bound the work really running, not only the requests
+// still waiting for it.
 func work[T any](ctx context.Context, t *ticket, n *network, limit time.Duration,
 	job func(infer.Segmenter) (T, error)) (T, error) {
 	var zero T

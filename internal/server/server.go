@@ -9,15 +9,16 @@
 //	GET  /api/v1/models     the loaded networks
 //	POST /api/v1/segment    multipart scan in, findings and PNGs out
 //	POST /api/v1/explain    findings in, explanation and check verdicts out
-//	POST /api/v1/report     findings and overlay, or a fresh scan, in; PDF out
+//	POST /api/v1/report     findings, scan and mask, or a fresh scan, in; PDF out
 //
 // Everything a client sends is bounded before it is used: the request body
 // by Config.MaxUploadBytes, an image's width and height by Config.MaxSide
 // read from its header before any pixel is decoded, and the work by a fixed
-// number of inference slots behind a bounded queue; past the queue a
-// request is answered 503 at once. Errors are JSON objects with one field,
-// "error". Uploaded scans are held in memory only, unless
-// Config.KeepUploads names a folder.
+// number of slots behind a bounded queue, one set for segmentations and
+// one for explanations and reports; past a queue a request is answered
+// 503 at once, before its body is read. Every phase has a time limit.
+// Errors are JSON objects with one field, "error". Uploaded scans are held
+// in memory only, unless Config.KeepUploads names a folder.
 package server
 
 import (
@@ -203,18 +204,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// HTTPServer returns an http.Server for s on addr with timeouts on every
-// phase: headers must arrive within 10 s, the whole request within a
-// minute, and the answer must be written within the longest handler's
-// bound plus a margin; an idle connection is closed after two minutes.
+// HTTPServer returns an http.Server for s on addr with a time limit on
+// every phase: 10 s for the headers, a minute for the whole request, and
+// for the answer, counted like the request from the end of the headers,
+// that minute, InferTimeout, ExplainTimeout and half a minute of margin.
+// An idle connection is closed after two minutes.
 func (s *Server) HTTPServer(addr string) *http.Server {
-	write := s.cfg.InferTimeout + s.cfg.ExplainTimeout + 30*time.Second
+	write := time.Minute + s.cfg.InferTimeout + s.cfg.ExplainTimeout + 30*time.Second
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute + write,
+		WriteTimeout:      write,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),

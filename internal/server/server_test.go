@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"tumorseg/internal/explain"
 	"tumorseg/internal/infer"
@@ -238,5 +239,45 @@ func TestExplainerName(t *testing.T) {
 		explain.English: llm}})
 	if got := s.explainerName(); got != explain.SourceLLM {
 		t.Errorf("explainer %q, want llm", got)
+	}
+}
+
+func TestHTTPServerTimeouts(t *testing.T) {
+	s, _ := testServer(t, Config{InferTimeout: 20 * time.Second,
+		ExplainTimeout: 40 * time.Second})
+	srv := s.HTTPServer("127.0.0.1:0")
+	for _, c := range []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"read header", srv.ReadHeaderTimeout, 10 * time.Second},
+		{"read", srv.ReadTimeout, time.Minute},
+		// A minute of reading, then both limits and half a minute of margin.
+		{"write", srv.WriteTimeout, 2*time.Minute + 30*time.Second},
+		{"idle", srv.IdleTimeout, 2 * time.Minute},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s timeout %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if srv.Handler != s || srv.Addr != "127.0.0.1:0" {
+		t.Errorf("server on %q with handler %T", srv.Addr, srv.Handler)
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	long := strings.Repeat("é", 150) // 300 bytes
+	for _, tc := range []struct{ in, want string }{
+		{"scan.png", "scan.png"},
+		{`C:\scans\b.png`, "b.png"},
+		{"../../etc/passwd", "passwd"},
+		{"a\x00b\nc.png", "abc.png"},
+		{"", ""},
+		{"/", ""},
+		{long, strings.Repeat("é", 100)},
+	} {
+		if got := cleanName(tc.in); got != tc.want {
+			t.Errorf("cleanName(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

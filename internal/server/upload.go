@@ -61,9 +61,13 @@ func (s *Server) limitBody(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
+// tooLarge returns the 413 *Error of a body over Config.MaxUploadBytes.
 func (s *Server) tooLarge() *Error {
-	return errorf(http.StatusRequestEntityTooLarge, "the request is larger than %d MB",
-		s.cfg.MaxUploadBytes>>20)
+	limit := strconv.FormatInt(s.cfg.MaxUploadBytes, 10) + " bytes"
+	if mb := s.cfg.MaxUploadBytes >> 20; mb<<20 == s.cfg.MaxUploadBytes {
+		limit = strconv.FormatInt(mb, 10) + " MB"
+	}
+	return errorf(http.StatusRequestEntityTooLarge, "the request is larger than %s", limit)
 }
 
 // readUpload reads the multipart body of r into memory: the scan in
