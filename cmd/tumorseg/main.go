@@ -47,7 +47,8 @@ func rootCommand() *cobra.Command {
 		Use:   "tumorseg",
 		Short: "Find, measure and explain brain tumors on MRI and CT slices",
 		Long: "tumorseg prepares brain-scan datasets, trains and compares segmentation\n" +
-			"evaluates them, and predicts tumor masks with measured findings.",
+			"networks, evaluates them, predicts tumor masks with measured findings,\n" +
+			"explains them in plain words, writes reports and serves a web page.",
 		Example: "  tumorseg demo\n" +
 			"  tumorseg prepare ../shared/datasets/brain-tumor-seed --out cache/seed",
 		SilenceUsage:  true,
