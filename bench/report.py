@@ -29,8 +29,8 @@ def main():
                       if c.startswith("conv3x3_64"))
     for c, t in torch_.items():
         if c.startswith("conv3x3_64") and c in ours:
-            best_gflops = max(best_gflops, ours[c]["gflop"] / t[lay]["pytorch_ms"] * 1e3
-                              for lay in t)
+            best_gflops = max([best_gflops] + [ours[c]["gflop"] / t[lay]["pytorch_ms"] * 1e3
+                                               for lay in t])
     rows = []
     for c, o in ours.items():
         t = torch_.get(c, {})

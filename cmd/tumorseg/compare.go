@@ -36,7 +36,8 @@ func compareCommand() *cobra.Command {
 			"resumes interrupted ones.",
 		Example: "  tumorseg compare --data cache/seed --out comparison --epochs 20\n" +
 			"  tumorseg compare --data cache/seed --out cmp --base 8,resnext50-unet=16\n" +
-			"  tumorseg compare --data cache/seed --out cmp --runs unet=runs/unet,resunet++=runs/rpp",
+			"  tumorseg compare --data cache/seed --out cmp \\\n" +
+			"      --runs unet=runs/unet,resunet++=runs/rpp",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Data == "" || opts.Out == "" {
@@ -83,7 +84,8 @@ func compareCommand() *cobra.Command {
 	f.StringVar(&runs, "runs", "",
 		"finished runs to compare instead of training, as name=RUN,... "+
 			"(alone, without --models, only these are compared)")
-	f.StringVar(&opts.Split, "split", "", "split to score (default test, else the validation split)")
+	f.StringVar(&opts.Split, "split", "",
+		"split to score (default test, else the validation split)")
 	f.IntVar(&opts.Train.Epochs, "epochs", opts.Train.Epochs, "maximum number of epochs")
 	f.IntVar(&opts.Train.Patience, "patience", opts.Train.Patience,
 		"epochs without improvement before stopping (0: never)")
@@ -95,10 +97,12 @@ func compareCommand() *cobra.Command {
 	f.Uint64Var(&opts.Train.Seed, "seed", opts.Train.Seed, "random seed for weights and shuffling")
 	f.IntVar(&opts.Train.Workers, "workers", opts.Train.Workers, "data loader goroutines")
 	f.StringVar(&base, "base", "",
-		"channels at the first level: N for all, or name=N,... per network (default: each network's)")
+		"channels at the first level: N for all, or name=N,... per network "+
+			"(default: each network's)")
 	f.StringVar(&depth, "depth", "",
 		"number of 2x downsamplings, as --base (default: each network's; resnext50-unet's is 5)")
-	f.StringVar(&opts.Train.Backend, "backend", "", fmt.Sprintf("compute backend: %v", nn.Backends()))
+	f.StringVar(&opts.Train.Backend, "backend", "",
+		fmt.Sprintf("compute backend: %v", nn.Backends()))
 	f.IntVar(&opts.GridImages, "grid", compare.DefaultGridImages, "images in the overlay grid")
 	f.IntVar(&opts.TimingPasses, "timing", compare.DefaultTimingPasses,
 		"timed single-image forward passes per network")
@@ -183,8 +187,10 @@ func parseWidths(opts *compare.Options, base, depth string) error {
 		all         *int
 		set         func(o *models.Options, v int)
 	}{
-		{"base", base, &opts.Train.Options.Base, func(o *models.Options, v int) { o.Base = v }},
-		{"depth", depth, &opts.Train.Options.Depth, func(o *models.Options, v int) { o.Depth = v }},
+		{"base", base, &opts.Train.Options.Base,
+			func(o *models.Options, v int) { o.Base = v }},
+		{"depth", depth, &opts.Train.Options.Depth,
+			func(o *models.Options, v int) { o.Depth = v }},
 	} {
 		for _, f := range splitList(flag.value) {
 			name, num, named := strings.Cut(f, "=")
@@ -193,7 +199,8 @@ func parseWidths(opts *compare.Options, base, depth string) error {
 			}
 			v, err := strconv.Atoi(num)
 			if err != nil || v < 1 {
-				return fmt.Errorf("--%s: %q is neither a positive number nor name=number", flag.name, f)
+				return fmt.Errorf("--%s: %q is neither a positive number nor name=number",
+					flag.name, f)
 			}
 			if !named {
 				*flag.all = v

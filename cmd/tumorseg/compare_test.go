@@ -90,7 +90,8 @@ func TestCompareEndToEnd(t *testing.T) {
 		img, err := png.Decode(f)
 		f.Close()
 		if err != nil || img.Bounds().Dx() < tc.minW || img.Bounds().Dy() < tc.minH {
-			t.Errorf("%s: %v, %v; want at least %dx%d", tc.name, err, img.Bounds(), tc.minW, tc.minH)
+			t.Errorf("%s: %v, %v; want at least %dx%d", tc.name, err, img.Bounds(),
+				tc.minW, tc.minH)
 		}
 	}
 	for _, name := range []string{compare.TableMarkdown, compare.TableJSON,
@@ -105,7 +106,8 @@ func TestCompareEndToEnd(t *testing.T) {
 	}
 
 	again := tumorseg(t, args...)
-	if strings.Count(again, "reusing the finished run") != 2 || strings.Contains(again, "epoch   1") {
+	if strings.Count(again, "reusing the finished run") != 2 ||
+		strings.Contains(again, "epoch   1") {
 		t.Errorf("second compare did not reuse both runs:\n%s", again)
 	}
 }
@@ -165,8 +167,8 @@ func TestParseWidths(t *testing.T) {
 
 func TestParseRuns(t *testing.T) {
 	runs, err := parseRuns("unet=runs/a, resunet++=b=c")
-	if err != nil || len(runs) != 2 || runs[0] != (compare.GivenRun{Name: "unet", Dir: "runs/a"}) ||
-		runs[1] != (compare.GivenRun{Name: "resunet++", Dir: "b=c"}) {
+	want := []compare.GivenRun{{Name: "unet", Dir: "runs/a"}, {Name: "resunet++", Dir: "b=c"}}
+	if err != nil || !slices.Equal(runs, want) {
 		t.Errorf("parseRuns = %+v, %v", runs, err)
 	}
 	if _, err := parseRuns("unet"); err == nil || !strings.Contains(err.Error(), `"unet"`) {

@@ -49,9 +49,9 @@ func printNetworks(w io.Writer, nets []compare.Network) {
 	fmt.Fprintf(w, row, "network", "base", "depth", "encoder", "bridge", "decoder", "total")
 	for _, n := range nets {
 		p := n.Parts
+		g := compare.GroupDigits
 		fmt.Fprintf(w, row, n.Name, fmt.Sprint(n.Options.Base), fmt.Sprint(n.Options.Depth),
-			compare.GroupDigits(p.Encoder), compare.GroupDigits(p.Bridge), compare.GroupDigits(p.Decoder),
-			compare.GroupDigits(p.Total))
+			g(p.Encoder), g(p.Bridge), g(p.Decoder), g(p.Total))
 	}
 	fmt.Fprintln(w, "\ntrainable parameters, split by their names:")
 	for _, part := range strings.Split(compare.PartsRule, "; ") {

@@ -593,7 +593,9 @@ func write(opts Options, rep *Report, entries []*entry, s *cache.Split, grid []i
 		{TableMarkdown, func(p string) error { return writeWith(p, rep.Rows, WriteMarkdown) }},
 		{TableCSV, func(p string) error { return writeWith(p, rep.Rows, WriteCSV) }},
 		{CurvesPlot, func(p string) error { return plotCurves(p, entries) }},
-		{DistributionPlot, func(p string) error { return plotDistribution(p, entries, rep.Split) }},
+		{DistributionPlot, func(p string) error {
+			return plotDistribution(p, entries, rep.Split)
+		}},
 		{ConfusionPlot, func(p string) error { return plotConfusion(p, entries) }},
 		{OverlayGrid, func(p string) error { return plotOverlays(p, entries, s, grid) }},
 	}

@@ -236,9 +236,11 @@ func TestPlanRefusesBadSettingsBeforeTraining(t *testing.T) {
 		edit func(o *Options)
 		err  string
 	}{
-		{"unknown network", func(o *Options) { o.Models = []string{"vgg"} }, `unknown network "vgg"`},
-		{"too deep for 64px", func(o *Options) { o.Options = map[string]models.Options{"unet": {Depth: 7}} },
-			"64px images cannot be halved 7 times"},
+		{"unknown network", func(o *Options) { o.Models = []string{"vgg"} },
+			`unknown network "vgg"`},
+		{"too deep for 64px", func(o *Options) {
+			o.Options = map[string]models.Options{"unet": {Depth: 7}}
+		}, "64px images cannot be halved 7 times"},
 		{"fixed depth", func(o *Options) { o.Models = []string{"resnext50-unet"} },
 			"fixed depth of 5"},
 		{"named twice", func(o *Options) { o.Models = []string{"unet", "unet"} }, "named twice"},

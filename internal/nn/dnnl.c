@@ -35,6 +35,21 @@ void tsg_free_exec(tsg_exec *e) {
 	memset(e, 0, sizeof *e);
 }
 
+// reserve gives argument i of e a place of n bytes in the shared scratch,
+// growing the scratch when needed (only while primitives are created).
+static int reserve(tsg_ctx *c, tsg_exec *e, int i, size_t n) {
+	e->offset[i] = (long)e->scratch_need;
+	e->scratch_need += (n + 63) / 64 * 64;
+	if (e->scratch_need > c->scratch_size) {
+		void *p = NULL;
+		if (posix_memalign(&p, 64, e->scratch_need)) return (int)dnnl_out_of_memory;
+		free(c->scratch);
+		c->scratch = p;
+		c->scratch_size = e->scratch_need;
+	}
+	return 0;
+}
+
 // add_arg binds argument arg of the primitive described by pd to a caller
 // buffer of layout user_md (NULL for TSG_SCRATCH), creating the reorder that
 // the mode needs when the primitive chose another layout.
@@ -44,6 +59,7 @@ static int add_arg(tsg_ctx *c, tsg_exec *e, const_dnnl_primitive_desc_t pd, int 
 	int i = e->nargs++;
 	e->arg[i] = arg;
 	e->mode[i] = mode;
+	e->offset[i] = -1;
 	if (mode == TSG_SCRATCH) {
 		CHECK(dnnl_memory_create(&e->inner[i], md, c->engine, DNNL_MEMORY_ALLOCATE));
 		return 0;
@@ -53,7 +69,8 @@ static int add_arg(tsg_ctx *c, tsg_exec *e, const_dnnl_primitive_desc_t pd, int 
 		e->inner[i] = e->user[i];
 		return 0;
 	}
-	CHECK(dnnl_memory_create(&e->inner[i], md, c->engine, DNNL_MEMORY_ALLOCATE));
+	CHECK(dnnl_memory_create(&e->inner[i], md, c->engine, NULL));
+	CHECK(reserve(c, e, i, dnnl_memory_desc_get_size(md)));
 	dnnl_primitive_desc_t rpd;
 	dnnl_primitive_attr_t attr = NULL;
 	if (mode == TSG_OUT_ADD) {
@@ -86,6 +103,9 @@ int tsg_run(tsg_ctx *c, tsg_exec *e, void *p0, void *p1, void *p2, void *p3,
 	dnnl_exec_arg_t args[TSG_MAX_ARGS];
 	for (int i = 0; i < e->nargs; i++) {
 		if (e->mode[i] < TSG_SCRATCH) CHECK(dnnl_memory_set_data_handle(e->user[i], ptr[i]));
+		if (e->offset[i] >= 0) {
+			CHECK(dnnl_memory_set_data_handle(e->inner[i], (char *)c->scratch + e->offset[i]));
+		}
 		if (e->mode[i] == TSG_IN && e->reorder[i]) {
 			dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->user[i]}, {DNNL_ARG_TO, e->inner[i]}};
 			CHECK(dnnl_primitive_execute(e->reorder[i], c->stream, 2, ra));
@@ -243,6 +263,7 @@ int tsg_bnorm(tsg_ctx *c, tsg_exec *train, tsg_exec *infer, tsg_exec *bwd,
 static void shared(tsg_exec *e, int arg, dnnl_memory_t m) {
 	int i = e->nargs++;
 	e->arg[i] = arg;
+	e->offset[i] = -1;
 	e->mode[i] = TSG_SHARED;
 	e->inner[i] = m;
 }

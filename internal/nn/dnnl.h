@@ -27,11 +27,20 @@ typedef struct {
 	dnnl_memory_t user[TSG_MAX_ARGS];        // caller's layout; handle set per run
 	dnnl_memory_t inner[TSG_MAX_ARGS];       // primitive's layout (== user if no reorder)
 	dnnl_primitive_t reorder[TSG_MAX_ARGS];  // NULL when the layouts agree
+	// A reordered argument's inner memory lives in the context's scratch at
+	// this offset, or -1 when it needs none of it.
+	long offset[TSG_MAX_ARGS];
+	size_t scratch_need; // bytes of scratch the inner memories take
 } tsg_exec;
 
+// tsg_ctx is the engine and stream, and one scratch buffer that every
+// primitive's reordered arguments share: primitives run one at a time, so
+// the copies in the primitives' layouts need only live during one run.
 typedef struct {
 	dnnl_engine_t engine;
 	dnnl_stream_t stream;
+	void *scratch;
+	size_t scratch_size;
 } tsg_ctx;
 
 int tsg_init(tsg_ctx *c);

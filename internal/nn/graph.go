@@ -48,6 +48,7 @@ type broadcaster interface{ broadcasts() }
 
 // Node is a value in a graph: the output of one layer.
 type Node struct {
+	id   int // position in the graph's layer order
 	name string
 	op   op
 	in   []*Node
@@ -73,8 +74,9 @@ type Graph struct {
 	backend Backend
 	names   map[string]bool
 
-	planned    [3]int // n, h, w of the current plan
-	plannedFor bool   // whether the plan holds gradients
+	planned     [3]int // n, h, w of the current plan
+	plannedFor  bool   // whether the plan holds gradients
+	firstWriter []int  // per node, the node whose backward first adds to its gradient
 }
 
 // NewGraph returns an empty graph whose parameters are initialized from
@@ -114,7 +116,7 @@ func (g *Graph) add(name string, o op, in ...*Node) *Node {
 	for i, n := range in {
 		cs[i] = n.c
 	}
-	n := &Node{name: name, op: o, in: in, c: o.channels(cs)}
+	n := &Node{id: len(g.nodes), name: name, op: o, in: in, c: o.channels(cs)}
 	g.nodes = append(g.nodes, n)
 	g.planned = [3]int{}
 	return n
@@ -164,19 +166,64 @@ func (g *Graph) Plan(n, h, w int, train bool) error {
 			nd.out = NewTensor(n, oh, ow, nd.c)
 		}
 		nd.grad = nil
-		if train {
-			nd.grad = NewTensor(n, oh, ow, nd.c)
-		}
-		nd.ins, nd.dins = make([]*Tensor, len(nd.in)), make([]*Tensor, len(nd.in))
+		nd.ins = make([]*Tensor, len(nd.in))
 		for i, x := range nd.in {
-			nd.ins[i], nd.dins[i] = x.out, x.grad
+			nd.ins[i] = x.out
 		}
 		if err := nd.op.plan(nd.ins, nd.out, train); err != nil {
 			return fmt.Errorf("nn: layer %s: %w", nd.name, err)
 		}
 	}
+	if train {
+		g.planGradients()
+	}
 	g.planned, g.plannedFor = [3]int{n, h, w}, train
 	return nil
+}
+
+// planGradients gives every node a gradient tensor, sharing memory between
+// gradients whose lifetimes do not overlap. Backward visits the nodes in
+// reverse; a node's gradient is first written by its last reader (the
+// reader with the highest index) and last read by the node's own backward,
+// after which its tensor returns to a pool for a later node of the same
+// size. firstWriter records, per node, the index at which Backward zeroes
+// its gradient.
+func (g *Graph) planGradients() {
+	g.firstWriter = make([]int, len(g.nodes))
+	for i, nd := range g.nodes {
+		for _, in := range nd.in {
+			g.firstWriter[in.id] = i
+		}
+	}
+	g.firstWriter[len(g.nodes)-1] = len(g.nodes)
+	free := map[int][][]float32{}
+	take := func(nd *Node) {
+		o := nd.out
+		nd.grad = &Tensor{N: o.N, H: o.H, W: o.W, C: o.C}
+		if fs := free[o.Len()]; len(fs) > 0 {
+			nd.grad.Data, free[o.Len()] = fs[len(fs)-1], fs[:len(fs)-1]
+			return
+		}
+		nd.grad.Data = make([]float32, o.Len())
+	}
+	take(g.output)
+	for j := len(g.nodes) - 1; j >= 0; j-- {
+		nd := g.nodes[j]
+		for _, in := range nd.in {
+			if in.grad == nil {
+				take(in)
+			}
+		}
+		if nd != g.input && nd.grad != nil {
+			free[nd.grad.Len()] = append(free[nd.grad.Len()], nd.grad.Data)
+		}
+	}
+	for _, nd := range g.nodes {
+		nd.dins = make([]*Tensor, len(nd.in))
+		for i, x := range nd.in {
+			nd.dins[i] = x.grad
+		}
+	}
 }
 
 // Forward runs the graph on x (N,H,W,C) and returns the output tensor, which
@@ -210,13 +257,17 @@ func (g *Graph) Backward(dout *Tensor) error {
 		return fmt.Errorf("nn: output gradient %s does not match output %s",
 			dout.Shape(), g.output.out.Shape())
 	}
-	for _, nd := range g.nodes {
-		nd.grad.Zero()
-	}
 	copy(g.output.grad.Data, dout.Data)
 	b := g.Backend()
 	for i := len(g.nodes) - 1; i > 0; i-- {
 		nd := g.nodes[i]
+		// Gradients share memory: clear each input's just before its first
+		// contribution.
+		for _, in := range nd.in {
+			if g.firstWriter[in.id] == i {
+				in.grad.Zero()
+			}
+		}
 		nd.op.backward(b, nd.ins, nd.out, nd.grad, nd.dins)
 	}
 	return nil
