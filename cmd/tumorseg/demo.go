@@ -80,7 +80,7 @@ func demoCommand() *cobra.Command {
 				return err
 			}
 			evalPath := filepath.Join(out, "eval_"+split+".json")
-			js, _ := json.MarshalIndent(evalReport{Run: runDir, Model: m.Name, Data: cacheDir,
+			js, _ := json.MarshalIndent(train.EvalReport{Run: runDir, Model: m.Name, Data: cacheDir,
 				Split: split, Epoch: m.Epoch, Summary: s}, "", "  ")
 			if err := atomicio.WriteBytes(evalPath, append(js, '\n')); err != nil {
 				return err

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"tumorseg/internal/atomicio"
-	"tumorseg/internal/metrics"
 	"tumorseg/internal/train"
 )
 
@@ -41,7 +40,7 @@ func evaluateCommand() *cobra.Command {
 			if out == "" {
 				out = filepath.Join(run, "eval_"+split+".json")
 			}
-			js, err := json.MarshalIndent(evalReport{Run: run, Model: m.Name, Data: data,
+			js, err := json.MarshalIndent(train.EvalReport{Run: run, Model: m.Name, Data: data,
 				Split: split, Epoch: m.Epoch, Summary: s}, "", "  ")
 			if err != nil {
 				return err
@@ -67,15 +66,4 @@ func evaluateCommand() *cobra.Command {
 	f.StringVar(&backend, "backend", "", "compute backend (default: the run's)")
 	f.IntVar(&batch, "batch", 8, "images per forward pass")
 	return cmd
-}
-
-// evalReport is the JSON that evaluate writes: where the scores come from,
-// then the metrics' summary.
-type evalReport struct {
-	Run   string `json:"run"`
-	Model string `json:"model"`
-	Data  string `json:"data"`
-	Split string `json:"split"`
-	Epoch int    `json:"epoch"`
-	metrics.Summary
 }

@@ -556,17 +556,6 @@ func row(e *entry) Row {
 	}
 }
 
-// evalFile is the JSON of eval/<name>.json, the layout tumorseg evaluate
-// writes.
-type evalFile struct {
-	Run   string `json:"run"`
-	Model string `json:"model"`
-	Data  string `json:"data"`
-	Split string `json:"split"`
-	Epoch int    `json:"epoch"`
-	metrics.Summary
-}
-
 // write writes every output file of the comparison and lists them in rep.
 func write(opts Options, rep *Report, entries []*entry, s *cache.Split, grid []int) error {
 	out := func(name string) string { return filepath.Join(opts.Out, name) }
@@ -575,7 +564,7 @@ func write(opts Options, rep *Report, entries []*entry, s *cache.Split, grid []i
 	}
 	for _, e := range entries {
 		name := filepath.Join(EvalDir, e.name+".json")
-		js, err := json.MarshalIndent(evalFile{Run: e.dir, Model: e.model.Name, Data: opts.Data,
+		js, err := json.MarshalIndent(train.EvalReport{Run: e.dir, Model: e.model.Name, Data: opts.Data,
 			Split: rep.Split, Epoch: e.model.Epoch, Summary: e.scores}, "", "  ")
 		if err != nil {
 			return err

@@ -90,3 +90,14 @@ func (m *Model) Evaluate(dir, split string, batch int) (metrics.Summary, error) 
 	}
 	return ev.summary, nil
 }
+
+// EvalReport is the JSON an evaluation is written as: where the scores come
+// from, then the metrics' summary.
+type EvalReport struct {
+	Run   string `json:"run"`
+	Model string `json:"model"`
+	Data  string `json:"data"`
+	Split string `json:"split"`
+	Epoch int    `json:"epoch"`
+	metrics.Summary
+}
