@@ -52,8 +52,10 @@ func evaluateCommand() *cobra.Command {
 			fmt.Fprintf(w, "%s on %s/%s: %d images (%d with an empty mask, %d of them predicted empty)\n",
 				m.Name, data, split, s.Images, s.EmptyMaskImages, s.EmptyMaskCorrect)
 			fmt.Fprintf(w, "dice_mean %.4f  dice_pooled %.4f  iou %.4f  precision %.4f  "+
-				"recall %.4f  pixel_accuracy %.4f\n", s.DiceMean, s.DicePooled, s.IoU,
-				s.Precision, s.Recall, s.PixelAccuracy)
+				"recall %.4f  f1 %.4f  pixel_accuracy %.4f\n", s.DiceMean, s.DicePooled, s.IoU,
+				s.Precision, s.Recall, s.F1, s.PixelAccuracy)
+			fmt.Fprintf(w, "hd95_mean %.2f px over the %d images where it is defined\n",
+				s.HD95Mean, s.HD95Images)
 			fmt.Fprintf(w, "written: %s\n", out)
 			return nil
 		},
