@@ -98,8 +98,9 @@ type Region struct {
 	AreaPixels int `json:"area_pixels"`
 	// AreaFraction is AreaPixels divided by the scan's Width*Height.
 	AreaFraction float64 `json:"area_fraction"`
-	// BrainFraction is AreaPixels divided by BrainAreaPixels, nil when the
-	// brain mask is empty. Pixels outside the mask count too.
+	// BrainFraction is the number of the region's pixels inside the brain
+	// mask divided by BrainAreaPixels, nil when the brain mask is empty; it
+	// is never above 1.
 	BrainFraction *float64 `json:"brain_fraction"`
 	// AreaMM2 is AreaPixels times the pixel spacing squared, nil when the
 	// spacing is unknown.
@@ -143,6 +144,7 @@ type Position struct {
 type regionSum struct {
 	label          int32
 	area           int
+	inBrain        int // pixels inside the brain mask
 	sumX, sumY     int64
 	sumP           float64
 	x0, y0, x1, y1 int
@@ -160,7 +162,8 @@ func measure(img, prob *preprocess.Image, mask []uint8, minArea int,
 	if spacing > 0 {
 		f.PixelSpacingMM = &spacing
 	}
-	for _, b := range BrainMask(img) {
+	brain := BrainMask(img)
+	for _, b := range brain {
 		f.BrainAreaPixels += int(b)
 	}
 
@@ -175,6 +178,7 @@ func measure(img, prob *preprocess.Image, mask []uint8, minArea int,
 		}
 		s, x, y := &sums[l-1], i%w, i/w
 		s.area++
+		s.inBrain += int(brain[i])
 		s.sumX += int64(x)
 		s.sumY += int64(y)
 		s.sumP += float64(prob.Pix[i])
@@ -194,6 +198,7 @@ func measure(img, prob *preprocess.Image, mask []uint8, minArea int,
 		}
 		f.Regions = append(f.Regions, f.region(len(f.Regions)+1, s))
 		total.area += s.area
+		total.inBrain += s.inBrain
 		total.sumP += s.sumP
 		total.x0, total.x1 = min(total.x0, s.x0), max(total.x1, s.x1)
 		total.y0, total.y1 = min(total.y0, s.y0), max(total.y1, s.y1)
@@ -224,7 +229,7 @@ func (f *Findings) region(id int, s regionSum) Region {
 		Centroid:        Point{X: float64(s.sumX) / a, Y: float64(s.sumY) / a},
 		MeanProbability: s.sumP / a}
 	if f.BrainAreaPixels > 0 {
-		v := a / float64(f.BrainAreaPixels)
+		v := float64(s.inBrain) / float64(f.BrainAreaPixels)
 		r.BrainFraction = &v
 	}
 	if f.PixelSpacingMM != nil {

@@ -65,17 +65,19 @@ func TestPredictRegions(t *testing.T) {
 
 	// B (6 px) before A (5) before D (2); C (1 px) is under the minimum.
 	// Centroids: B ((6+7+8)·2/6, (6·3+7·3)/6) = (7, 6.5); A (9/5, 9/5);
-	// D (0, 8.5). The midlines are column and row 4.5.
+	// D (0, 8.5). The midlines are column and row 4.5. Brain shares count
+	// the pixels inside the 6x6 mask: B 4 (columns 6-7 of rows 6-7), A 2
+	// ((2,2) and (3,3)), D none.
 	want := []Region{
-		{ID: 1, AreaPixels: 6, AreaFraction: 0.06, BrainFraction: ptr(6.0 / 36),
+		{ID: 1, AreaPixels: 6, AreaFraction: 0.06, BrainFraction: ptr(4.0 / 36),
 			AreaMM2: ptr(1.5), BBox: Box{X: 6, Y: 6, W: 3, H: 2},
 			Centroid: Point{X: 7, Y: 6.5}, Position: Position{Lower, Right},
 			MeanProbability: 6 * f32(0.6) / 6},
-		{ID: 2, AreaPixels: 5, AreaFraction: 0.05, BrainFraction: ptr(5.0 / 36),
+		{ID: 2, AreaPixels: 5, AreaFraction: 0.05, BrainFraction: ptr(2.0 / 36),
 			AreaMM2: ptr(1.25), BBox: Box{X: 1, Y: 1, W: 3, H: 3},
 			Centroid: Point{X: 1.8, Y: 1.8}, Position: Position{Upper, Left},
 			MeanProbability: (4*f32(0.9) + f32(0.7)) / 5},
-		{ID: 3, AreaPixels: 2, AreaFraction: 0.02, BrainFraction: ptr(2.0 / 36),
+		{ID: 3, AreaPixels: 2, AreaFraction: 0.02, BrainFraction: ptr(0.0),
 			AreaMM2: ptr(0.5), BBox: Box{X: 0, Y: 8, W: 1, H: 2},
 			Centroid: Point{X: 0, Y: 8.5}, Position: Position{Lower, Left},
 			MeanProbability: f32(0.8)},
@@ -98,7 +100,7 @@ func TestPredictRegions(t *testing.T) {
 	checkRegion(t, Region{AreaPixels: f.AreaPixels, AreaFraction: f.AreaFraction,
 		BrainFraction: f.BrainFraction, AreaMM2: f.AreaMM2, BBox: *f.BBox,
 		MeanProbability: f.MeanProbability},
-		Region{AreaPixels: 13, AreaFraction: 0.13, BrainFraction: ptr(13.0 / 36),
+		Region{AreaPixels: 13, AreaFraction: 0.13, BrainFraction: ptr(6.0 / 36),
 			AreaMM2: ptr(3.25), BBox: Box{X: 0, Y: 1, W: 9, H: 9},
 			MeanProbability: (6*f32(0.6) + 4*f32(0.9) + f32(0.7) + 2*f32(0.8)) / 13})
 	if !f.TumorFound || *f.PixelSpacingMM != 0.5 || f.PositionNote != PositionNote {
