@@ -50,8 +50,7 @@ func englishText(f *infer.Findings) string {
 	n := len(f.Regions)
 	switch n {
 	case 0:
-		s = append(s, "The computer program did not mark any area on this scan as a "+
-			"possible tumor.")
+		s = append(s, "The computer program did not mark any area on this scan.")
 	case 1:
 		s = append(s, "The computer program marked 1 area on this scan as a possible tumor.")
 	default:
