@@ -90,47 +90,78 @@ func predictImages(w io.Writer, m *train.Model, out string, threshold float32,
 }
 
 // predictImagesWith is predictImages with every option.
+// predictImagesWith predicts every image into out, one line each. Two
+// images whose names give the same output stem are refused before anything
+// is written, so that one patient's results cannot replace another's. An
+// image that fails is reported and skipped; the error at the end counts
+// them.
 func predictImagesWith(ctx context.Context, w io.Writer, m *train.Model, out string,
 	opt predictOptions, images []string) error {
+	stems := map[string]string{}
 	for _, path := range images {
-		img, err := preprocess.Decode(path)
-		if err != nil {
-			return err
+		stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		if other, ok := stems[stem]; ok {
+			return fmt.Errorf("%s and %s would both write %s_*: rename one or predict them "+
+				"into different folders", other, path, filepath.Join(out, stem))
 		}
-		minArea := opt.MinArea
-		if minArea < 0 {
-			minArea = infer.DefaultMinArea(img.W, img.H)
+		stems[stem] = path
+	}
+	failed := 0
+	for _, path := range images {
+		if err := predictOne(ctx, w, m, out, opt, path); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(w, "%s: skipped: %v\n", path, err)
+			failed++
 		}
-		res, err := infer.PredictWith(m, img, infer.Options{Threshold: opt.Threshold,
-			MinAreaPixels: minArea, PixelSpacingMM: opt.PixelSpacing})
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d images could not be predicted", failed, len(images))
+	}
+	return nil
+}
+
+// predictOne predicts one image and writes its outputs.
+func predictOne(ctx context.Context, w io.Writer, m *train.Model, out string,
+	opt predictOptions, path string) error {
+	img, err := preprocess.Decode(path)
+	if err != nil {
+		return err
+	}
+	minArea := opt.MinArea
+	if minArea < 0 {
+		minArea = infer.DefaultMinArea(img.W, img.H)
+	}
+	res, err := infer.PredictWith(m, img, infer.Options{Threshold: opt.Threshold,
+		MinAreaPixels: minArea, PixelSpacingMM: opt.PixelSpacing})
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	res.Findings.Image = filepath.Base(path)
+	res.Findings.Model = m.Name
+	valDice := m.ValDice
+	res.Findings.ModelValDice = &valDice
+	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	paths, err := infer.WriteOutputs(out, stem, img, res)
+	if err != nil {
+		return err
+	}
+	f := res.Findings
+	if f.TumorFound {
+		fmt.Fprintf(w, "%s: tumor found, %d px (%.2f%% of the image), box %dx%d at (%d,%d), "+
+			"mean probability %.2f\n", f.Image, f.AreaPixels, 100*f.AreaFraction,
+			f.BBox.W, f.BBox.H, f.BBox.X, f.BBox.Y, f.MeanProbability)
+	} else {
+		fmt.Fprintf(w, "%s: no tumor found\n", f.Image)
+	}
+	fmt.Fprintf(w, "  %s\n  %s\n  %s\n", paths.Mask, paths.Overlay, paths.Findings)
+	if opt.Report {
+		reports, err := writeReports(ctx, opt.Explainer, out, stem, img, res)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		res.Findings.Image = filepath.Base(path)
-		res.Findings.Model = m.Name
-		valDice := m.ValDice
-		res.Findings.ModelValDice = &valDice
-		stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-		paths, err := infer.WriteOutputs(out, stem, img, res)
-		if err != nil {
-			return err
-		}
-		f := res.Findings
-		if f.TumorFound {
-			fmt.Fprintf(w, "%s: tumor found, %d px (%.2f%% of the image), box %dx%d at (%d,%d), "+
-				"mean probability %.2f\n", f.Image, f.AreaPixels, 100*f.AreaFraction,
-				f.BBox.W, f.BBox.H, f.BBox.X, f.BBox.Y, f.MeanProbability)
-		} else {
-			fmt.Fprintf(w, "%s: no tumor found\n", f.Image)
-		}
-		fmt.Fprintf(w, "  %s\n  %s\n  %s\n", paths.Mask, paths.Overlay, paths.Findings)
-		if opt.Report {
-			reports, err := writeReports(ctx, opt.Explainer, out, stem, img, res)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			fmt.Fprintf(w, "  %s\n", strings.Join(reports, "\n  "))
-		}
+		fmt.Fprintf(w, "  %s\n", strings.Join(reports, "\n  "))
 	}
 	return nil
 }

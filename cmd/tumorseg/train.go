@@ -5,9 +5,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"tumorseg/internal/models"
@@ -36,6 +38,16 @@ func trainCommand() *cobra.Command {
 			var res *train.Result
 			var err error
 			if resume != "" {
+				var other []string
+				cmd.Flags().Visit(func(f *pflag.Flag) {
+					if f.Name != "resume" && f.Name != "epochs" {
+						other = append(other, "--"+f.Name)
+					}
+				})
+				if len(other) > 0 {
+					return fmt.Errorf("--resume continues %s with its own settings; only "+
+						"--epochs may change, not %s", resume, strings.Join(other, ", "))
+				}
 				epochs := 0
 				if cmd.Flags().Changed("epochs") {
 					epochs = cfg.Epochs

@@ -54,6 +54,17 @@ func (in *Input) check() error {
 	if err := in.Findings.Validate(); err != nil {
 		return fmt.Errorf("report: findings: %w", err)
 	}
+	// A scan or overlay of another size belongs to another image.
+	w, h := in.Findings.Width, in.Findings.Height
+	for _, m := range []struct {
+		what string
+		img  image.Image
+	}{{"scan", in.Scan}, {"overlay", in.Overlay}} {
+		if b := m.img.Bounds(); b.Dx() != w || b.Dy() != h {
+			return fmt.Errorf("report: the %s is %dx%d but the findings are of a %dx%d image",
+				m.what, b.Dx(), b.Dy(), w, h)
+		}
+	}
 	return nil
 }
 

@@ -104,6 +104,7 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return err
 	}
 	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -251,6 +251,10 @@ func (s *Server) routes() http.Handler {
 		}
 		return errorf(http.StatusNotFound, "no route %s %s", r.Method, r.URL.Path)
 	}))
+	// Every other path: the same JSON 404 as under /api/.
+	mux.Handle("/", s.api(func(w http.ResponseWriter, r *http.Request) error {
+		return errorf(http.StatusNotFound, "no route %s %s", r.Method, r.URL.Path)
+	}))
 	return s.accessLog(s.authorize(mux))
 }
 

@@ -131,14 +131,15 @@ func Run(ctx context.Context, cfg Config, dir string, hooks Hooks) (*Result, err
 	if _, err := os.Stat(filepath.Join(dir, LastFile)); err == nil {
 		return nil, fmt.Errorf("train: %s already holds a run; use resume or another folder", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
 	t, err := newTrainer(cfg, dir, hooks)
 	if err != nil {
 		return nil, err
 	}
 	defer t.close()
+	// The folder is made only once the configuration is known to be good.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	return t.run(ctx)
 }
 
@@ -146,6 +147,10 @@ func Run(ctx context.Context, cfg Config, dir string, hooks Hooks) (*Result, err
 // had not been interrupted. epochs, when positive, replaces the epoch limit.
 func Resume(ctx context.Context, dir string, epochs int, hooks Hooks) (*Result, error) {
 	path := filepath.Join(dir, LastFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("train: %s holds no finished epoch to resume from (no %s): "+
+			"start it again without --resume", dir, LastFile)
+	}
 	h, err := ReadHeader(path)
 	if err != nil {
 		return nil, err
