@@ -53,7 +53,6 @@ func (g *Graph) Conv(name string, x *Node, s ConvSpec) *Node {
 	return g.add(name, o, x)
 }
 
-func (o *convOp) kind() string       { return "conv" }
 func (o *convOp) channels([]int) int { return o.spec.Out }
 func (o *convOp) desc(n, h, w int) ConvDesc {
 	s := o.spec
@@ -150,7 +149,6 @@ func (g *Graph) ConvTranspose2x2(name string, x *Node, out int) *Node {
 	return g.add(name, o, x)
 }
 
-func (o *convTransposeOp) kind() string                        { return "conv_transpose" }
 func (o *convTransposeOp) channels([]int) int                  { return o.out }
 func (o *convTransposeOp) size(h, w int) (int, int)            { return 2 * h, 2 * w }
 func (o *convTransposeOp) params() []*Param                    { return []*Param{o.w, o.b} }

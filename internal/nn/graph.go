@@ -33,7 +33,6 @@ func newParam(name string, trainable bool, shape ...int) *Param {
 // input gradients into din (an entry is nil where that input needs none)
 // and adds the parameter gradients into the parameters' Grad.
 type op interface {
-	kind() string
 	channels(in []int) int
 	size(h, w int) (int, int)
 	plan(in []*Tensor, out *Tensor, train bool) error
@@ -298,7 +297,6 @@ func (g *Graph) NumParams() int {
 // inputOp is the graph's input placeholder.
 type inputOp struct{ c int }
 
-func (inputOp) kind() string                                             { return "input" }
 func (o inputOp) channels([]int) int                                     { return o.c }
 func (inputOp) size(h, w int) (int, int)                                 { return h, w }
 func (inputOp) plan([]*Tensor, *Tensor, bool) error                      { return nil }

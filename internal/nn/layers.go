@@ -25,7 +25,6 @@ func (g *Graph) BatchNorm(name string, x *Node) *Node {
 	return g.add(name, o, x)
 }
 
-func (o *batchNormOp) kind() string                        { return "batch_norm" }
 func (o *batchNormOp) channels([]int) int                  { return o.c }
 func (o *batchNormOp) size(h, w int) (int, int)            { return h, w }
 func (o *batchNormOp) plan([]*Tensor, *Tensor, bool) error { return nil }
@@ -59,7 +58,6 @@ type reluOp struct{ c int }
 // ReLU adds max(x, 0) elementwise.
 func (g *Graph) ReLU(name string, x *Node) *Node { return g.add(name, reluOp{x.c}, x) }
 
-func (o reluOp) kind() string                        { return "relu" }
 func (o reluOp) channels([]int) int                  { return o.c }
 func (o reluOp) size(h, w int) (int, int)            { return h, w }
 func (o reluOp) plan([]*Tensor, *Tensor, bool) error { return nil }
@@ -84,7 +82,6 @@ func (g *Graph) Concat(name string, a, b *Node) *Node {
 	return g.add(name, concatOp{a.c}, a, b)
 }
 
-func (o concatOp) kind() string                        { return "concat" }
 func (o concatOp) channels(in []int) int               { return in[0] + in[1] }
 func (o concatOp) size(h, w int) (int, int)            { return h, w }
 func (o concatOp) plan([]*Tensor, *Tensor, bool) error { return nil }

@@ -21,7 +21,6 @@ func (g *Graph) MaxPool(name string, x *Node, k, s, p int) *Node {
 	return g.add(name, &maxPoolOp{c: x.c, k: k, s: s, p: p}, x)
 }
 
-func (o *maxPoolOp) kind() string       { return "max_pool" }
 func (o *maxPoolOp) channels([]int) int { return o.c }
 func (o *maxPoolOp) size(h, w int) (int, int) {
 	return (h+2*o.p-o.k)/o.s + 1, (w+2*o.p-o.k)/o.s + 1
@@ -54,7 +53,6 @@ func (g *Graph) Add(name string, a, b *Node) *Node {
 	return g.add(name, addOp{a.c}, a, b)
 }
 
-func (o addOp) kind() string                        { return "add" }
 func (o addOp) channels([]int) int                  { return o.c }
 func (o addOp) size(h, w int) (int, int)            { return h, w }
 func (o addOp) plan([]*Tensor, *Tensor, bool) error { return nil }
@@ -85,7 +83,6 @@ func (g *Graph) Mul(name string, a, b *Node) *Node {
 	return g.add(name, mulOp{a.c}, a, b)
 }
 
-func (o mulOp) kind() string             { return "mul" }
 func (o mulOp) broadcasts()              {}
 func (o mulOp) channels([]int) int       { return o.c }
 func (o mulOp) size(h, w int) (int, int) { return h, w }
@@ -108,7 +105,6 @@ type sigmoidOp struct{ c int }
 // Sigmoid adds 1/(1+exp(-x)) elementwise.
 func (g *Graph) Sigmoid(name string, x *Node) *Node { return g.add(name, sigmoidOp{x.c}, x) }
 
-func (o sigmoidOp) kind() string                        { return "sigmoid" }
 func (o sigmoidOp) channels([]int) int                  { return o.c }
 func (o sigmoidOp) size(h, w int) (int, int)            { return h, w }
 func (o sigmoidOp) plan([]*Tensor, *Tensor, bool) error { return nil }
@@ -130,7 +126,6 @@ type gapOp struct{ c int }
 // GlobalAvgPool adds the mean over height and width: (N,H,W,C) to (N,1,1,C).
 func (g *Graph) GlobalAvgPool(name string, x *Node) *Node { return g.add(name, gapOp{x.c}, x) }
 
-func (o gapOp) kind() string                        { return "global_avg_pool" }
 func (o gapOp) channels([]int) int                  { return o.c }
 func (o gapOp) size(int, int) (int, int)            { return 1, 1 }
 func (o gapOp) plan([]*Tensor, *Tensor, bool) error { return nil }
@@ -157,7 +152,6 @@ func (g *Graph) Upsample2x(name string, x *Node, bilinear bool) *Node {
 	return g.add(name, upsampleOp{x.c, bilinear}, x)
 }
 
-func (o upsampleOp) kind() string                        { return "upsample" }
 func (o upsampleOp) channels([]int) int                  { return o.c }
 func (o upsampleOp) size(h, w int) (int, int)            { return 2 * h, 2 * w }
 func (o upsampleOp) plan([]*Tensor, *Tensor, bool) error { return nil }

@@ -80,16 +80,6 @@ func (r *Ref) parallel(n int, f func(worker, i int)) {
 	wg.Wait()
 }
 
-// sumParts adds the first k workers' reduction buffers into dst, in worker
-// order.
-func (r *Ref) sumParts(k int, dst []float32) {
-	for w := range min(k, r.workers) {
-		for i, v := range r.partial[w][:len(dst)] {
-			dst[i] += v
-		}
-	}
-}
-
 // convChunk is a band of whole output rows of one image, the unit of work
 // of the im2col convolution.
 type convChunk struct{ n, y0, y1 int }
