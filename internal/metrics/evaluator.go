@@ -82,6 +82,9 @@ type Evaluator struct {
 	// Width is the number of columns of the images, which HD95 needs; 0
 	// means square images, whose width is the square root of their length.
 	Width int
+	// SkipHD95 leaves HD95 out (nil for every image), for callers that need
+	// only the overlap scores, such as the validation after each epoch.
+	SkipHD95 bool
 
 	pooled  Confusion
 	images  []ImageScore
@@ -111,8 +114,10 @@ func (e *Evaluator) AddNamed(name string, prob []float32, truth []uint8) {
 		MaskPixels:      c.TP + c.FN,
 		PredictedPixels: c.TP + c.FP,
 	}
-	if d, ok := e.surface.hd95(e.pred, truth, e.width(len(truth))); ok {
-		score.HD95 = &d
+	if !e.SkipHD95 {
+		if d, ok := e.surface.hd95(e.pred, truth, e.width(len(truth))); ok {
+			score.HD95 = &d
+		}
 	}
 	e.images = append(e.images, score)
 }

@@ -189,3 +189,22 @@ func TestSummaryJSONFields(t *testing.T) {
 		t.Errorf("per_image[2] has a name, want none: %v", per[2])
 	}
 }
+
+func TestEvaluatorSkipHD95(t *testing.T) {
+	// The same image scored with and without HD95: overlap scores agree,
+	// and the skipping evaluator reports no HD95 at all.
+	prob := []float32{1, 1, 0, 0}
+	truth := []uint8{1, 0, 0, 0}
+	var with Evaluator
+	without := Evaluator{SkipHD95: true}
+	with.Add(prob, truth)
+	without.Add(prob, truth)
+	a, b := with.Summary(), without.Summary()
+	if a.DiceMean != b.DiceMean || a.Confusion != b.Confusion {
+		t.Errorf("overlap scores differ: %+v vs %+v", a, b)
+	}
+	if a.HD95Images != 1 || b.HD95Images != 0 || b.PerImage[0].HD95 != nil {
+		t.Errorf("HD95 images %d and %d, skipped per-image %v", a.HD95Images, b.HD95Images,
+			b.PerImage[0].HD95)
+	}
+}

@@ -84,7 +84,7 @@ func (m *Model) Evaluate(dir, split string, batch int) (metrics.Summary, error) 
 		return metrics.Summary{}, fmt.Errorf("train: %s/%s holds %dpx images, model takes %dpx",
 			dir, split, s.Size(), m.Size())
 	}
-	ev, err := evaluateSplit(m.graph, s, batch, s.Name)
+	ev, err := evaluateSplit(m.graph, s, batch, s.Name, true)
 	if err != nil {
 		return metrics.Summary{}, err
 	}

@@ -345,7 +345,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (Epoch, error) {
 // validate returns the mean soft Dice loss and mean per-image Dice on the
 // validation split.
 func (t *trainer) validate() (loss, dice float64, err error) {
-	s, err := evaluateSplit(t.graph, t.val, t.cfg.BatchSize, nil)
+	s, err := evaluateSplit(t.graph, t.val, t.cfg.BatchSize, nil, false)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -400,9 +400,9 @@ type evaluation struct {
 
 // evaluateSplit runs g in inference mode over every image of s, in batches
 // of batch (the last one padded with zeros so the plan never changes), and
-// scores the probabilities against the masks.
-func evaluateSplit(g *nn.Graph, s *cache.Split, batch int, names func(int) string) (
-	*evaluation, error) {
+// scores the probabilities against the masks; HD95 only when withHD95.
+func evaluateSplit(g *nn.Graph, s *cache.Split, batch int, names func(int) string,
+	withHD95 bool) (*evaluation, error) {
 	size := s.Size()
 	px := size * size
 	batch = max(1, min(batch, s.Len()))
@@ -410,7 +410,7 @@ func evaluateSplit(g *nn.Graph, s *cache.Split, batch int, names func(int) strin
 	target := make([]float32, batch*px)
 	dl := make([]float32, batch*px)
 	prob := make([]float32, px)
-	var ev metrics.Evaluator
+	ev := metrics.Evaluator{SkipHD95: !withHD95}
 	loss, batches := 0.0, 0
 	for i := 0; i < s.Len(); i += batch {
 		n := min(batch, s.Len()-i)

@@ -209,7 +209,7 @@ func TestAugmentationOnlyTouchesTrainingBatches(t *testing.T) {
 		t.Errorf("%d augmented cases over %d epochs, want %d", got, res.EpochsRun, 12*res.EpochsRun)
 	}
 	// Validation reads the cache as prepared: scoring again gives the same Dice.
-	ev, err := evaluateSplit(tr.graph, tr.val, cfg.BatchSize, nil)
+	ev, err := evaluateSplit(tr.graph, tr.val, cfg.BatchSize, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
