@@ -33,7 +33,12 @@ func predictCommand() *cobra.Command {
 			"templates, or by the language model that $" + explain.EnvBaseURL + " and\n" +
 			"$" + explain.EnvModel + " name (see tumorseg explain).",
 		Example: "  tumorseg predict --run runs/unet --out predictions scan1.jpg scan2.png",
-		Args:    cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("predict needs at least one IMAGE to predict")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, images []string) error {
 			if run == "" || out == "" {
 				return fmt.Errorf("predict needs --run RUN and --out DIR")
